@@ -1,0 +1,17 @@
+import type { ClassifierAlgorithm } from './classifier';
+import { mlLogisticRegression } from './ml-logistic-regression';
+import { softmaxRegression } from './softmax-regression';
+
+/** Every selectable algorithm, by the name stored in artifacts. */
+export const algorithms: Readonly<Record<string, ClassifierAlgorithm<unknown, unknown>>> = Object.freeze({
+  [softmaxRegression.name]: softmaxRegression,
+  [mlLogisticRegression.name]: mlLogisticRegression,
+});
+
+/** Names accepted wherever an algorithm is chosen. */
+export const algorithmNames = Object.freeze(Object.keys(algorithms));
+
+/** The algorithm called `name`, or undefined. */
+export function getAlgorithm(name: string): ClassifierAlgorithm<unknown, unknown> | undefined {
+  return Object.prototype.hasOwnProperty.call(algorithms, name) ? algorithms[name] : undefined;
+}

@@ -1,0 +1,30 @@
+/**
+ * @ct/core: the pure domain of the CT stack. No I/O: everything here is a function of its
+ * arguments, so the trainer, the API, the CLI and the tests share one definition of a model,
+ * a metric and a decision.
+ */
+export * from './algorithms';
+export * from './canonical-json';
+export * from './classifier';
+export * from './gate';
+export * from './iris';
+export * from './labeled-set';
+export * from './matrix';
+export * from './metrics';
+export * from './ml-logistic-regression';
+export * from './model-spec';
+export * from './model-specs';
+export * from './policy';
+export * from './random';
+export * from './standardizer';
+export * from './training-data-error';
+export * from './training-step';
+export * from './version-id';
+export * from './bootstrap';
+export * from './mcnemar';
+export * from './normal-quantile';
+export * from './wilson';
+export * from './csv';
+export * from './lbfgs';
+export * from './softmax-regression';
+export * from './synthetic';

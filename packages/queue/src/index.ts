@@ -1,0 +1,6 @@
+/** @ct/queue: queue and channel names, job payload and result schemas, Redis connections. */
+export * from './job-options';
+export * from './job-schemas';
+export * from './names';
+export * from './redis-connection';
+export * from './settle-within';

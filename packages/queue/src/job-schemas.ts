@@ -1,0 +1,66 @@
+import { labeledSetSchema, modelNameSchema, policySchema, type GateDecision, type ModelScore } from '@ct/core';
+import { z } from 'zod';
+
+const common = {
+  model: modelNameSchema,
+  /** Request id of the HTTP call that queued the job, propagated into the trainer's logs. */
+  request_id: z.string().nullable(),
+  /** sha256 of the request body: a second request with the same Idempotency-Key must match it. */
+  body_hash: z.string(),
+};
+
+/**
+ * Payload of a job on a model's queue: train a candidate, reset to the bootstrap version, or
+ * bootstrap a model that has no version yet (queued by the trainer at start-up, so that it is
+ * serialized with everything else).
+ */
+export const jobDataSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('train'),
+    ...common,
+    samples: labeledSetSchema,
+    retrain_from_scratch: z.boolean(),
+    policy: policySchema,
+    algorithm: z.string().optional(),
+  }),
+  z.strictObject({ kind: z.literal('reset'), ...common }),
+  z.strictObject({ kind: z.literal('bootstrap'), ...common }),
+]);
+
+/** Payload of a job on a model's queue. */
+export type JobData = z.infer<typeof jobDataSchema>;
+
+/** BullMQ job names, one per payload kind. */
+export type JobName = JobData['kind'];
+
+/** Result of a finished job, as `/jobs/:id` shows it. Field names follow the lab's API. */
+export interface JobResult {
+  status: 'activated' | 'rejected';
+  model: string;
+  /** The candidate's version (for a reset: the bootstrap version it went back to). */
+  model_version: string;
+  /** The version live after the job. */
+  active_version: string;
+  accuracy_new: number | null;
+  accuracy_previous: number | null;
+  model_updated: boolean;
+  message: string;
+  policy: GateDecision['policy'] | null;
+  reason: string;
+  violations: GateDecision['violations'];
+  challenger: ModelScore | null;
+  champion: ModelScore | null;
+  paired: GateDecision['paired'];
+  n_training_samples: number;
+  n_batch_samples: number;
+  batch_holdout: number;
+  eval_set_size: number;
+  fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
+  duration_ms: number;
+}
+
+/** Progress reported by the trainer while a job runs. */
+export interface JobProgress {
+  stage: 'loading' | 'fitting' | 'evaluating' | 'publishing' | 'done';
+  percent: number;
+}

@@ -1,0 +1,214 @@
+import type { FitSection } from './fit';
+import type { Machine } from './machine';
+import type { PredictSection } from './predict-load';
+import type { ServeSection } from './train-to-serve';
+import { fmt, fmtMs, fmtPct, fmtRatio, mdTable, median, percentile, type TargetCheck } from './util';
+
+// The markdown written to docs/benchmarks.md: machine, targets, one table per section, the
+// commands to reproduce. Every figure comes from the run that writes it.
+
+export interface Report {
+  startedAt: Date;
+  finishedAt: Date;
+  machine: Machine;
+  argv: string[];
+  quick: boolean;
+  fit?: FitSection;
+  predict?: PredictSection;
+  serve?: ServeSection;
+  skipped: string[];
+}
+
+const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
+
+export function allChecks(r: Report): TargetCheck[] {
+  return [...(r.fit?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? [])];
+}
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push('# Benchmarks');
+  out.push('');
+  out.push(
+    `Measured ${r.startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC by \`npm run bench${r.argv.length ? ` -- ${r.argv.join(' ')}` : ''}\`` +
+      `${r.quick ? ' (**--quick**: short runs and small data, a smoke test, not figures to quote)' : ''}; ` +
+      `the run took ${fmt((r.finishedAt.getTime() - r.startedAt.getTime()) / 60000, 1)} min. Every figure below was measured in that run; ` +
+      'absolute figures drift between runs on a shared machine, ratios taken side by side in one run drift less.',
+  );
+  out.push('');
+  out.push(
+    mdTable(
+      ['machine', ''],
+      [
+        ['CPU', m.cpu],
+        ['cores', String(m.cores)],
+        ['RAM', `${fmt(m.ramGiB, 1)} GiB`],
+        ['Node', m.node],
+        ['OS', m.os],
+        ['load average at start (1, 5, 15 min)', m.loadAvg],
+      ],
+    ),
+  );
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  const checks = allChecks(r);
+  out.push(mdTable(['target', 'measured', 'met?'], checks.map((c) => [c.target, c.measured, met(c.met)])));
+  if (r.skipped.length) {
+    out.push('');
+    for (const s of r.skipped) out.push(`- ${s}`);
+  }
+  out.push('');
+
+  if (r.fit) renderFit(out, r.fit);
+  if (r.predict) renderPredict(out, r.predict);
+  if (r.serve) renderServe(out, r.serve);
+
+  out.push('## Reproduce');
+  out.push('');
+  out.push('```sh');
+  out.push('node scripts/setup.mjs                                  # install and build (npm start and npm test do it too)');
+  out.push(`npm run bench -- ${r.argv.length ? r.argv.join(' ') : ''}`.trimEnd() + '   # this page');
+  out.push('npm run bench -- --quick --only fit|predict|serve       # a quick look at one section (writes nothing unless --out is given)');
+  const cmds = [...(r.fit?.commands ?? []), ...(r.predict?.commands ?? [])];
+  if (cmds.length) {
+    out.push('# the pieces, by hand:');
+    out.push(...cmds);
+  }
+  out.push('```');
+  out.push('');
+  return `${out.join('\n')}`;
+}
+
+function renderFit(out: string[], f: FitSection): void {
+  out.push('## 1. Fit time and accuracy');
+  out.push('');
+  out.push(
+    `80/20 stratified split (iris: the product's bootstrap split, seed 42; synthetic: \`cli synth --features 20 --informative 10 --seed 0\`, 3 classes). ` +
+      `Each fit runs in a fresh process (\`cli fit\` for ours, \`scripts/bench/sklearn_fit.py\` for scikit-learn${f.sklearn.version ? ` ${f.sklearn.version}` : ''}); ` +
+      `the time covers standardization and the fit, not reading the CSV; median of ${f.repetitions} run${f.repetitions > 1 ? 's' : ''}. ` +
+      'Accuracy is on the 20 % test split.' +
+      (f.sklearn.available ? '' : ` scikit-learn skipped: ${f.sklearn.reason}.`),
+  );
+  out.push('');
+  const skFor = (data: string) => f.rows.find((r) => r.data === data && r.algorithm.startsWith('scikit-learn'));
+  out.push(
+    mdTable(
+      ['data (train rows x features)', 'algorithm', 'fit (median)', 'runs', 'iterations', 'test accuracy', 'time vs scikit-learn', 'accuracy vs scikit-learn'],
+      f.rows.map((row) => {
+        const sk = skFor(row.data);
+        const isSk = row.algorithm.startsWith('scikit-learn');
+        const ratio = !isSk && sk?.fitMs !== undefined && row.fitMs !== undefined ? fmtRatio(row.fitMs / sk.fitMs) : '';
+        const delta = !isSk && sk?.accuracy !== undefined && row.accuracy !== undefined ? `${row.accuracy >= sk.accuracy ? '+' : ''}${fmt((row.accuracy - sk.accuracy) * 100, 2)} pt` : '';
+        if (row.fitMs === undefined) return [`${row.data} (${fmt(row.trainRows)} x ${row.features})`, row.algorithm, row.note ?? 'not run', '', '', '', '', ''];
+        return [
+          `${row.data} (${fmt(row.trainRows)} x ${row.features})`,
+          row.algorithm,
+          fmtMs(row.fitMs),
+          row.runs.map(fmtMs).join(', '),
+          `${row.iterations}${row.converged ? '' : ' (cap)'}`,
+          fmt(row.accuracy, 4),
+          ratio,
+          delta,
+        ];
+      }),
+      'llrrrrrr',
+    ),
+  );
+  out.push('');
+  out.push(
+    '`ml_logistic_regression` is the slow baseline (the `ml-logistic-regression` npm package: plain batch gradient descent, 1000 steps, one-vs-rest); ' +
+      'it runs only on iris and the small synthetic set, since its time grows linearly with the rows (the larger sets show a linear extrapolation). `(cap)`: stopped at its iteration cap. ' +
+      '"ours, warm process": the same fit repeated in the bench\'s own Node process after 2 unrecorded fits, as in the trainer\'s long-lived fit thread; a fresh `cli fit` process also pays for compiling the solver on first use, which dominates on small sets. The targets use the fresh-process figure.',
+  );
+  out.push('');
+  if (f.batchPredict) {
+    const b = f.batchPredict;
+    out.push('### Batch prediction');
+    out.push('');
+    out.push(
+      `\`softmaxRegression\` (from \`@ct/core\`) fitted on ${fmt(b.rows)} synthetic rows x ${b.features} features, 3 classes (fit ${fmtMs(b.fitMs)}), then \`model.predictProba\` on a ${fmt(b.rows)}-row \`FeatureMatrix\`, in the bench's process after 3 warm-up calls:`,
+    );
+    out.push('');
+    out.push(
+      mdTable(
+        ['rows x features', 'calls', 'median', 'min', 'max'],
+        [[`${fmt(b.rows)} x ${b.features}`, String(b.runsMs.length), fmtMs(b.medianMs), fmtMs(Math.min(...b.runsMs)), fmtMs(Math.max(...b.runsMs))]],
+        'lrrrr',
+      ),
+    );
+    out.push('');
+  }
+}
+
+function renderPredict(out: string[], p: PredictSection): void {
+  out.push('## 2. `/predict` under load');
+  out.push('');
+  out.push(`${p.settings}. The load generator shares the machine's cores with the server; the servers run one at a time. ${p.ourNote}. ${p.peerNote}.`);
+  out.push('');
+  const floor = p.rows.find((r) => r.key === 'floor')?.result?.rps;
+  const peer = p.rows.find((r) => r.key === 'peer-sync')?.result?.rps;
+  out.push(
+    mdTable(
+      ['server', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors', 'server CPU (share of one core)', 'vs floor', 'vs peer'],
+      p.rows.map((r) => {
+        if (!r.result) return [r.label, `skipped: ${(r.skipped ?? '').split('\n')[0]}`, '', '', '', '', '', '', ''];
+        const x = r.result;
+        return [
+          r.label,
+          fmt(x.rps),
+          fmt(x.p50Ms, 2),
+          fmt(x.p99Ms, 2),
+          fmt(x.non2xx),
+          fmt(x.socketErrors),
+          fmtPct(r.serverCpu, 0),
+          floor !== undefined && r.key !== 'floor' ? fmtPct(x.rps / floor, 0) : '',
+          peer !== undefined && !r.key.startsWith('peer') ? fmtRatio(x.rps / peer) : '',
+        ];
+      }),
+      'lrrrrrrrr',
+    ),
+  );
+  out.push('');
+  out.push('The targets apply to the first row (the API as it runs by default); the other rows of ours show what logging costs.');
+  const byKey = (k: string) => p.rows.find((r) => r.key === k)?.result;
+  const [ours, warn, quiet] = [byKey('ours'), byKey('ours-warn'), byKey('ours-quiet')];
+  if (ours && warn && quiet) {
+    out.push(
+      `Time per request (1 / throughput): ${fmt(1e6 / ours.rps)} µs as configured by default, ${fmt(1e6 / warn.rps)} µs without request log lines, ` +
+        `${fmt(1e6 / quiet.rps)} µs without any logging; ${floor !== undefined ? fmt(1e6 / floor) : '—'} µs for the floor.`,
+    );
+  }
+  if (ours) {
+    out.push(
+      `With ${p.connections} connections each waiting for its answer, the mean latency is connections / throughput: ${fmt((p.connections / ours.rps) * 1000, 1)} ms at ours' rate; ` +
+        `a p99 under 10 ms needs well over ${fmt(p.connections / 0.01)} requests/s.`,
+    );
+  }
+  out.push('');
+}
+
+function renderServe(out: string[], s: ServeSection): void {
+  out.push('## 3. Train-to-serve latency');
+  out.push('');
+  out.push(
+    'From sending `POST /train` (10 correctly labeled iris rows near the class centres, incremental, `any_improvement`) to the first `POST /predict` answered with the new `model_version`; ' +
+      `jobs one after the other, /predict polled every 2 ms; each served version checked against the job's result (\`activated\`, same version). ${s.note}.`,
+  );
+  out.push('');
+  const l = s.latenciesMs;
+  out.push(
+    mdTable(
+      ['jobs', 'activated', 'rejected', 'failed / timed out', 'p50', 'p95', 'min', 'max', "trainer's job duration p50"],
+      [[String(s.jobs), String(l.length), String(s.rejected), `${s.failed} / ${s.timedOut}`, fmtMs(median(l)), fmtMs(percentile(l, 95)), fmtMs(Math.min(...l)), fmtMs(Math.max(...l)), fmtMs(median(s.jobDurationsMs))]],
+      'rrrrrrrrr',
+    ),
+  );
+  out.push('');
+  if (s.rejected + s.failed + s.timedOut > 0) {
+    out.push(`Rejected, failed and timed-out jobs are excluded from the percentiles (${s.rejected + s.failed + s.timedOut} of ${s.jobs}).`);
+    out.push('');
+  }
+}

@@ -1,0 +1,63 @@
+import { DEFAULT_MODEL } from '@ct/core';
+import express, { type Express, type Request } from 'express';
+import pinoHttp from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { MAX_BODY_BYTES } from './api-schemas';
+import { modelContexts, type AppDeps, type ModelContext } from './app-deps';
+import { ApiError } from './errors/api-error';
+import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
+import { buildOpenApi } from './openapi';
+import { healthHandler } from './routes/health';
+import { jobStatusHandler, resetHandler, trainHandler } from './routes/jobs';
+import { modelInfoHandler } from './routes/model-info';
+import { requestIdOf } from './request-id';
+
+/**
+ * Builds the Express app. The lab's paths (`/train`, `/model/info`, `DELETE /model/history`)
+ * serve the default model; `/models/:model/...` serves any model. `POST /predict` is served
+ * ahead of this app by the predict lane: build the server with `createServer` (server.ts).
+ */
+export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelContext> = modelContexts(deps.specs)): Express {
+  const resolve = (req: Request): ModelContext => {
+    const name = (req.params as { model?: string }).model ?? DEFAULT_MODEL;
+    const ctx = contexts.get(name);
+    if (!ctx) throw new ApiError('not_found', `unknown model ${name}`);
+    return ctx;
+  };
+  const openapi = buildOpenApi(deps.specs, contexts);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const id = requestIdOf(req);
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    }),
+  );
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+
+  app.get('/health', healthHandler(deps));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+  app.get('/jobs/:id', jobStatusHandler(deps));
+
+  const model = express.Router({ mergeParams: true });
+  model.post('/train', trainHandler(deps, resolve));
+  model.get('/model/info', modelInfoHandler(deps, resolve));
+  model.delete('/model/history', resetHandler(deps, resolve));
+  app.use('/', model);
+  app.use('/models/:model', model);
+
+  app.use(notFoundHandler);
+  app.use(errorMiddleware);
+  return app;
+}

@@ -1,0 +1,59 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+// Services run from `services/api/{src,dist}`; the repository root is two levels up in both.
+const repoRoot = resolve(__dirname, '../../..');
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  CT_DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
+  CT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ct'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Fallback poll of the active files, in case an activation message is missed. */
+  CT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  /** Whether each prediction is appended to `results/predictions.log`. */
+  CT_PREDICTION_LOG: bool.default(true),
+  /** SIGTERM: how long in-flight requests get before the server closes anyway. */
+  CT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+/** The API's settings, parsed once from the environment. */
+export interface ApiConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  readonly dataDir: string;
+  readonly redisPrefix: string;
+  readonly logLevel: string;
+  readonly reloadIntervalMs: number;
+  readonly predictionLog: boolean;
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * Parses the environment into a frozen config, or throws an Error listing every bad
+ * variable; `main` prints it and exits before anything starts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid API configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    dataDir: resolve(e.CT_DATA_DIR),
+    redisPrefix: e.CT_REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    reloadIntervalMs: e.CT_RELOAD_INTERVAL_MS,
+    predictionLog: e.CT_PREDICTION_LOG,
+    shutdownTimeoutMs: e.CT_SHUTDOWN_TIMEOUT_MS,
+  });
+}

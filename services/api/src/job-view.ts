@@ -1,0 +1,64 @@
+import type { JobData, JobResult } from '@ct/queue';
+import type { Job } from 'bullmq';
+
+/** The states a client sees; BullMQ's finer states map onto them. */
+export type JobState = 'queued' | 'running' | 'completed' | 'failed';
+
+/** `GET /jobs/:id` body. */
+export interface JobView {
+  job_id: string;
+  model: string;
+  kind: JobData['kind'];
+  state: JobState;
+  progress: unknown;
+  result: JobResult | null;
+  error: string | null;
+  attempts_made: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  status_url: string;
+}
+
+const iso = (ms: number | undefined | null): string | null => (ms ? new Date(ms).toISOString() : null);
+
+/** Maps BullMQ's state names onto the four the API documents. */
+export function mapState(state: string): JobState {
+  switch (state) {
+    case 'active':
+      return 'running';
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return 'failed';
+    default:
+      // waiting, delayed (a retry's backoff), prioritized, waiting-children, unknown
+      return 'queued';
+  }
+}
+
+/** Path of a job's status resource. */
+export const statusUrl = (jobId: string): string => `/jobs/${encodeURIComponent(jobId)}`;
+
+/**
+ * The client's view of a job. `state` must have been read before `job`: completion stores
+ * the result and the state together, so data read after a `completed` state has the result.
+ */
+export function jobView(job: Job<JobData, JobResult>, bullState: string): JobView {
+  const state = mapState(bullState);
+  const id = job.id as string;
+  return {
+    job_id: id,
+    model: job.data.model,
+    kind: job.data.kind,
+    state,
+    progress: job.progress,
+    result: state === 'completed' ? (job.returnvalue ?? null) : null,
+    error: state === 'failed' ? (job.failedReason ?? 'failed') : null,
+    attempts_made: job.attemptsMade,
+    created_at: iso(job.timestamp) as string,
+    started_at: iso(job.processedOn),
+    finished_at: iso(job.finishedOn),
+    status_url: statusUrl(id),
+  };
+}

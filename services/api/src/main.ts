@@ -1,0 +1,67 @@
+import { modelSpecs } from '@ct/core';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { ActivationSubscriber } from './activation-subscriber';
+import { loadConfig, type ApiConfig } from './config';
+import { JobQueues } from './job-queues';
+import { ModelCache } from './model-cache';
+import { PredictionLog } from './prediction-log';
+import { createServer } from './server';
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  // Asynchronous stdout: a synchronous write per request line would cost a syscall on the hot
+  // path; sonic-boom coalesces lines while a write is in flight. Flushed before exit.
+  const logger = pino(
+    { level: config.logLevel, base: { service: 'api' }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: 1, sync: false }),
+  );
+  const specs = Object.values(modelSpecs);
+  const cache = new ModelCache({ dataDir: config.dataDir, specs, pollIntervalMs: config.reloadIntervalMs, logger });
+  const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: specs.map((s) => s.name), logger });
+  const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, logger });
+  const predictionLog = new PredictionLog(config.dataDir, config.predictionLog);
+  await cache.start();
+  const server: Server = createServer({ dataDir: config.dataDir, specs, cache, queues, predictionLog, logger });
+  server.listen(config.port, config.host);
+  server.on('listening', () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    logger.info({ host: config.host, port, data_dir: config.dataDir, prefix: config.redisPrefix }, `api listening on http://${config.host}:${port}`);
+  });
+  server.on('error', (err) => {
+    logger.fatal({ err: err.message }, 'api failed to listen');
+    logger.flush(() => process.exit(1));
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+    force.unref();
+    // Last resort: whatever still hangs (a dependency waiting for Redis), the process ends.
+    setTimeout(() => {
+      logger.warn('shutdown deadline passed; exiting');
+      logger.flush(() => process.exit(1));
+    }, config.shutdownTimeoutMs + 5000).unref();
+    server.close(() => {
+      clearTimeout(force);
+      cache.close();
+      subscriber.close();
+      void Promise.all([predictionLog.close(), queues.close()]).finally(() => logger.flush(() => process.exit(0)));
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

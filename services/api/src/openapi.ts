@@ -1,0 +1,111 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { DEFAULT_MODEL, type ModelSpec } from '@ct/core';
+import { z } from 'zod';
+import { MAX_BODY_BYTES, MAX_PREDICT_RECORDS, MAX_TRAIN_SAMPLES, MAX_WAIT_SECONDS } from './api-schemas';
+import type { ModelContext } from './app-deps';
+
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    instance: z.string(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), pointer: z.string(), code: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details; `errors` names each offending field' });
+
+const job = z
+  .object({
+    job_id: z.string(),
+    model: z.string(),
+    kind: z.enum(['train', 'reset', 'bootstrap']),
+    state: z.enum(['queued', 'running', 'completed', 'failed']),
+    progress: z.unknown(),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    error: z.string().nullable(),
+    attempts_made: z.number().int(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+    status_url: z.string(),
+  })
+  .meta({ id: 'Job' });
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: 'problem', content: { 'application/problem+json': { schema: problem } } }]),
+  );
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<string, ModelContext>): object {
+  const registry = new OpenAPIRegistry();
+  const spec = specs.find((s) => s.name === DEFAULT_MODEL) as ModelSpec;
+  const s = (contexts.get(spec.name) as ModelContext).schemas;
+  const prefer = z.string().optional().meta({ description: `wait=N (seconds, at most ${MAX_WAIT_SECONDS}): answer 200 with the finished job if it ends in time` });
+  const idem = z.string().optional().meta({ description: 'same key and body: the same job; same key, other body: 409' });
+  const headers = z.object({ prefer, 'idempotency-key': idem });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness and readiness: active version per model, Redis reachability, reload state',
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'serving'), 503: json(z.record(z.string(), z.unknown()), 'no model loaded yet') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/predict',
+    summary: `Predict ${spec.name}: one row, or { records: [...] } with up to ${MAX_PREDICT_RECORDS} rows`,
+    request: { body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } } },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'class index, class name, probabilities, model version'), ...problems(400, 413, 415, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/train',
+    summary: `Queue a training job with ${5} to ${MAX_TRAIN_SAMPLES} labeled samples`,
+    request: { headers, body: { content: { 'application/json': { schema: s.train } } } },
+    responses: { 202: json(job, 'queued; poll the status URL (also in Location)'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/jobs/{id}',
+    summary: 'State, progress, result or error, and timestamps of a job',
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 200: json(job, 'the job'), ...problems(404, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/model/info',
+    summary: 'Active version, its accuracy and training size, algorithm, and every attempt',
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'model info'), ...problems(503) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/model/history',
+    summary: 'Queue a reset to the bootstrap version (the history is kept and records the reset)',
+    request: { headers },
+    responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(503) },
+  });
+  for (const other of specs) {
+    registry.registerPath({
+      method: 'post',
+      path: `/models/${other.name}/predict`,
+      summary: `Same as /predict, for model ${other.name}`,
+      request: { body: { content: { 'application/json': { schema: (contexts.get(other.name) as ModelContext).schemas.row } } } },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'prediction'), ...problems(400, 413, 415, 422, 503) },
+    });
+  }
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  return generator.generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'CT stack inference API',
+      version: '0.1.0',
+      description: `Serves the active version of each model and queues training jobs. Bodies up to ${MAX_BODY_BYTES} bytes. Every path also exists as /models/{model}/... for each model.`,
+    },
+  });
+}

@@ -1,0 +1,101 @@
+import { distinctLabels, DEFAULT_POLICY, resolveClass, sha256Canonical } from '@ct/core';
+import { newJobId, type JobData } from '@ct/queue';
+import type { Request, Response } from 'express';
+import { MAX_WAIT_SECONDS } from '../api-schemas';
+import type { AppDeps, ModelContext } from '../app-deps';
+import { ApiError } from '../errors/api-error';
+import { jobView, statusUrl } from '../job-view';
+import { parseOrThrow, requireJson } from '../validate';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** `Prefer: wait=N` (RFC 7240) in seconds, capped; 0 when absent. */
+function preferWait(req: Request): number {
+  const header = req.get('prefer');
+  const m = header ? /(?:^|[,;\s])wait=(\d+)/i.exec(header) : null;
+  return m ? Math.min(Number(m[1]), MAX_WAIT_SECONDS) : 0;
+}
+
+/**
+ * Queues `data` (under the Idempotency-Key's job id when given) and answers 202 with the
+ * status URL, or 200 with the finished job when `Prefer: wait=N` lets it finish in time.
+ */
+async function submit(deps: AppDeps, req: Request, res: Response, data: JobData): Promise<void> {
+  const key = req.get('idempotency-key');
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError('bad_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters');
+  }
+  const { job, created } = await deps.queues.enqueue(data.model, data, newJobId(data.model, key));
+  if (!created && job.data.body_hash !== data.body_hash) {
+    throw new ApiError('idempotency_conflict', `Idempotency-Key "${key}" was used for a different request (job ${job.id})`);
+  }
+  const wait = preferWait(req);
+  let finished = false;
+  if (wait > 0) {
+    finished = await deps.queues.waitFor(data.model, job, wait * 1000);
+    res.setHeader('Preference-Applied', `wait=${wait}`);
+  }
+  const found = await deps.queues.find(job.id as string);
+  if (!found) throw new ApiError('not_found', `job ${job.id} disappeared`);
+  const view = jobView(found.job, found.state);
+  res.setHeader('Location', statusUrl(view.job_id));
+  if (!created) res.setHeader('Idempotent-Replayed', 'true');
+  res.status(finished ? 200 : 202).json(view);
+}
+
+// pino-http's genReqId (app.ts) always assigns a string.
+const requestId = (req: Request): string | null => (typeof req.id === 'string' ? req.id : null);
+
+/** `POST /train`: validates labeled samples and queues a training job. */
+export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec, schemas } = resolve(req);
+    requireJson(req.get('content-type'));
+    const body = parseOrThrow(schemas.train, req.body);
+    const policy = body.policy ?? DEFAULT_POLICY;
+    if (policy.name === 'per_class_f1' && resolveClass(policy.class, spec.classes) === undefined) {
+      throw new ApiError('validation_failed', `policy.class must be one of ${spec.classes.join(', ')} or 0..${spec.classes.length - 1}`, [
+        { field: 'policy.class', pointer: '/policy/class', code: 'unknown_class', message: `unknown class ${String(policy.class)}` },
+      ]);
+    }
+    const y = body.samples.map((s) => s.label);
+    if (body.retrain_from_scratch && distinctLabels(y) < 2) {
+      throw new ApiError('validation_failed', 'training from scratch needs samples of at least 2 classes', [
+        { field: 'samples', pointer: '/samples', code: 'insufficient_classes', message: `${distinctLabels(y)} distinct label(s); at least 2 are needed from scratch` },
+      ]);
+    }
+    const x = body.samples.map((s) => spec.features.map((f) => s[f.name] as number));
+    await submit(deps, req, res, {
+      kind: 'train',
+      model: spec.name,
+      request_id: requestId(req),
+      body_hash: sha256Canonical({ model: spec.name, kind: 'train', body }),
+      samples: { x, y },
+      retrain_from_scratch: body.retrain_from_scratch,
+      policy,
+      ...(body.algorithm ? { algorithm: body.algorithm } : {}),
+    });
+  };
+}
+
+/** `DELETE /model/history`: queues a reset to the bootstrap version (history is kept). */
+export function resetHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec } = resolve(req);
+    await submit(deps, req, res, {
+      kind: 'reset',
+      model: spec.name,
+      request_id: requestId(req),
+      body_hash: sha256Canonical({ model: spec.name, kind: 'reset' }),
+    });
+  };
+}
+
+/** `GET /jobs/:id`: state, progress, result or error, timestamps. */
+export function jobStatusHandler(deps: AppDeps) {
+  return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
+    const found = await deps.queues.find(req.params.id);
+    if (!found) throw new ApiError('not_found', `no job ${req.params.id}`);
+    res.json(jobView(found.job, found.state));
+  };
+}

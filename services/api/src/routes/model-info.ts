@@ -1,0 +1,61 @@
+import { ArtifactError, ModelStore, type HistoryEntry } from '@ct/registry';
+import type { Request, Response } from 'express';
+import type { AppDeps, ModelContext } from '../app-deps';
+import { ApiError } from '../errors/api-error';
+
+/** One line of `/model/info`'s history: the lab's fields first, then the gate's. */
+function summarize(e: HistoryEntry) {
+  const r = e.result as { reason?: string; violations?: unknown[]; policy?: unknown };
+  return {
+    version: e.version,
+    trained_at: e.created_at,
+    accuracy: e.accuracy_new,
+    n_training_samples: e.n_training_samples,
+    source: e.source,
+    activated: e.status === 'activated',
+    status: e.status,
+    accuracy_previous: e.accuracy_previous,
+    active_after: e.active_after,
+    job_id: e.job_id,
+    policy: r.policy ?? null,
+    reason: r.reason ?? null,
+    violations: r.violations ?? [],
+    eval_set_size: e.eval_set.size,
+    n_batch_samples: e.n_batch_samples,
+  };
+}
+
+/** `GET /model/info`: the served version and every attempt so far. */
+export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec } = resolve(req);
+    const loaded = deps.cache.get(spec.name);
+    if (!loaded) throw new ApiError('model_not_ready', `model ${spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
+    const { artifact } = loaded;
+    // A history the API cannot read does not stop it from describing the served model.
+    let entries: HistoryEntry[] | null = null;
+    let historyError: string | null = null;
+    try {
+      entries = (await new ModelStore(deps.dataDir, spec.name).readHistory()).entries;
+    } catch (err) {
+      if (!(err instanceof ArtifactError)) throw err;
+      historyError = `${err.kind}: ${err.reason}`;
+    }
+    const activation = entries?.findLast((e) => e.version === artifact.version && e.status === 'activated');
+    res.json({
+      model: spec.name,
+      active_version: artifact.version,
+      trained_at: artifact.created_at,
+      accuracy: activation?.accuracy_new ?? null,
+      n_training_samples: artifact.body.training.n_samples,
+      algorithm: artifact.body.algorithm,
+      hyperparameters: artifact.body.hyperparameters,
+      fit: artifact.body.training.fit,
+      classes: artifact.body.classes,
+      features: spec.features,
+      eval_set_size: activation?.eval_set.size ?? null,
+      history: entries?.map(summarize) ?? null,
+      ...(historyError ? { history_error: historyError } : {}),
+    });
+  };
+}

@@ -1,0 +1,50 @@
+import { modelSpecs } from '@ct/core';
+import { loadConfig, type TrainerConfig } from './config';
+import { createLogger } from './logger';
+import { Trainer } from './trainer';
+
+function main(): void {
+  let config: TrainerConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel, 'trainer');
+  const trainer = new Trainer({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    dataDir: config.dataDir,
+    datasetsDir: config.datasetsDir,
+    models: Object.keys(modelSpecs),
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger,
+  });
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    // Last resort: whatever still hangs (a connection waiting for Redis), the process ends.
+    setTimeout(() => {
+      logger.warn('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000).unref();
+    trainer.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  logger.info({ data_dir: config.dataDir, prefix: config.redisPrefix }, 'trainer starting');
+  trainer.start().catch((err: unknown) => {
+    logger.fatal({ err: String(err) }, 'trainer failed to start');
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,105 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import IORedis from 'ioredis';
+
+// DESIGN.md's failure table: a trainer killed mid-job -> the job is retried and completes
+// once; no torn artifact is ever visible. The trainer runs as a real process and is SIGKILLed
+// while its fit thread works; a second trainer picks the stalled job up.
+
+const ROOT = resolve(__dirname, '..');
+const REDIS = { host: '127.0.0.1', port: 6379 };
+const prefix = `ct-crash-${randomBytes(4).toString('hex')}`;
+let dataDir: string;
+const children: ChildProcess[] = [];
+
+function startTrainer(): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(process.execPath, [join(ROOT, 'services/trainer/dist/main.js')], {
+    env: { ...process.env, CT_DATA_DIR: dataDir, CT_REDIS_PREFIX: prefix, CT_LOCK_DURATION_MS: '2000', CT_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(proc);
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  return { proc, output: () => out };
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ct-crash-'));
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  const redis = new IORedis(REDIS);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('a trainer killed mid-fit: the job is retried by another trainer and recorded once', async () => {
+  const history = join(dataDir, 'models/iris/training_history.json');
+  const first = startTrainer();
+  await until(() => existsSync(history), 30_000, 'bootstrap');
+  const bootstrapActive = readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8');
+
+  const queue = new Queue('train-iris', { connection: REDIS, prefix });
+  const events = new QueueEvents('train-iris', { connection: REDIS, prefix });
+  await events.waitUntilReady();
+  // The slow gradient-descent baseline on 6,000 rows: seconds of fitting to be killed in.
+  const x: number[][] = [];
+  const y: number[] = [];
+  const centres = [
+    [5.0, 3.4, 1.5, 0.2],
+    [5.9, 2.8, 4.3, 1.3],
+    [6.6, 3.0, 5.6, 2.0],
+  ];
+  for (let i = 0; i < 6000; i++) {
+    x.push((centres[i % 3] as number[]).map((v, j) => v + ((i * 7 + j * 13) % 10) / 100));
+    y.push(i % 3);
+  }
+  const job = await queue.add('train', {
+    kind: 'train',
+    model: 'iris',
+    request_id: null,
+    body_hash: 'h',
+    samples: { x, y },
+    retrain_from_scratch: false,
+    policy: { name: 'any_improvement' },
+    algorithm: 'ml_logistic_regression',
+  });
+  // Wait until the job is running, then kill the trainer without letting it clean up.
+  const deadline = Date.now() + 30_000;
+  while ((await job.getState()) !== 'active') {
+    if (Date.now() > deadline) throw new Error('job never became active');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  first.proc.kill('SIGKILL');
+  await new Promise((r) => first.proc.once('exit', r));
+  // Nothing was committed and the served file is intact.
+  expect(readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8')).toBe(bootstrapActive);
+
+  // A second trainer finds the stalled job (its 2 s lock expired; it checks every second)
+  // and runs it to the end.
+  startTrainer();
+  const result = await job.waitUntilFinished(events, 120_000);
+  expect(result.status).toMatch(/activated|rejected/);
+  const entries = JSON.parse(readFileSync(history, 'utf8')).entries as { job_id: string; version: string }[];
+  expect(entries.filter((e) => e.job_id === job.id)).toHaveLength(1);
+  expect(entries.map((e) => e.version)).toEqual([expect.stringMatching(/^v1\.0-/), result.model_version]);
+  const active = JSON.parse(readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8')) as { version: string };
+  expect(active.version).toBe(result.active_version);
+  await events.close();
+  await queue.close();
+}, 180_000);
