@@ -2,7 +2,7 @@
  * Static checks of the container setup: docker/Dockerfile (always) and compose.yaml (through
  * `docker-compose config`, when docker-compose is installed). No Docker engine is needed.
  *
- * Run: pnpm exec jest test/compose.test.ts
+ * Run: npx jest test/compose.test.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -50,9 +50,12 @@ afterAll(async () => {
 
 test('a trainer killed mid-fit: the job is retried by another trainer and recorded once', async () => {
   const history = join(dataDir, 'models/iris/training_history.json');
+  const activePath = join(dataDir, 'models/iris/model_active.json');
   const first = startTrainer();
-  await until(() => existsSync(history), 30_000, 'bootstrap');
-  const bootstrapActive = readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8');
+  // The history entry is the commit point and the active file is written after it, so the
+  // bootstrap is complete only once the active file exists.
+  await until(() => existsSync(activePath), 30_000, 'bootstrap');
+  const bootstrapActive = readFileSync(activePath, 'utf8');
 
   const queue = new Queue('train-iris', { connection: REDIS, prefix });
   const events = new QueueEvents('train-iris', { connection: REDIS, prefix });
@@ -88,7 +91,7 @@ test('a trainer killed mid-fit: the job is retried by another trainer and record
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));
   // Nothing was committed and the served file is intact.
-  expect(readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8')).toBe(bootstrapActive);
+  expect(readFileSync(activePath, 'utf8')).toBe(bootstrapActive);
 
   // A second trainer finds the stalled job (its 2 s lock expired; it checks every second)
   // and runs it to the end.
@@ -98,7 +101,7 @@ test('a trainer killed mid-fit: the job is retried by another trainer and record
   const entries = JSON.parse(readFileSync(history, 'utf8')).entries as { job_id: string; version: string }[];
   expect(entries.filter((e) => e.job_id === job.id)).toHaveLength(1);
   expect(entries.map((e) => e.version)).toEqual([expect.stringMatching(/^v1\.0-/), result.model_version]);
-  const active = JSON.parse(readFileSync(join(dataDir, 'models/iris/model_active.json'), 'utf8')) as { version: string };
+  const active = JSON.parse(readFileSync(activePath, 'utf8')) as { version: string };
   expect(active.version).toBe(result.active_version);
   await events.close();
   await queue.close();
