@@ -3,4 +3,5 @@ export * from './job-options';
 export * from './job-schemas';
 export * from './names';
 export * from './redis-connection';
+export * from './service-env';
 export * from './settle-within';

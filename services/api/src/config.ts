@@ -1,3 +1,4 @@
+import { parseServiceEnv, sharedEnvShape } from '@ct/queue';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -9,10 +10,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  CT_DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
-  CT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ct'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...sharedEnvShape(resolve(repoRoot, 'data')),
   /** Fallback poll of the active files, in case an activation message is missed. */
   CT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
   /** Whether each prediction is appended to `results/predictions.log`. */
@@ -39,12 +37,7 @@ export interface ApiConfig {
  * variable; `main` prints it and exits before anything starts.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid API configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseServiceEnv(schema, env, 'API');
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,

@@ -1,3 +1,4 @@
+import { parseServiceEnv, sharedEnvShape } from '@ct/queue';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -6,11 +7,8 @@ import { z } from 'zod';
 const repoRoot = resolve(__dirname, '../../..');
 
 const schema = z.object({
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  CT_DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
+  ...sharedEnvShape(resolve(repoRoot, 'data')),
   CT_DATASETS_DIR: z.string().min(1).default(resolve(repoRoot, 'datasets')),
-  CT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ct'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long SIGTERM waits for the running job before giving up on it (it is retried elsewhere). */
   CT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(20_000),
   /** BullMQ lock of a running job; renewed by the worker's free event loop while a thread fits. */
@@ -36,12 +34,7 @@ export interface TrainerConfig {
  * bad variable; `main` prints it and exits before anything starts.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid trainer configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseServiceEnv(schema, env, 'trainer');
   return Object.freeze({
     redisUrl: e.REDIS_URL,
     dataDir: resolve(e.CT_DATA_DIR),
