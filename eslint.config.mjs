@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/config.ts', 'test/**', '**/test/**', 'scripts/src/**'],
+    files: ['**/config.ts', 'test/**', '**/test/**', 'packages/testing/src/**', 'scripts/src/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -1,25 +1,21 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { cleanupRedis, eventually, makeTempDir, removeDir, TEST_REDIS, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import IORedis from 'ioredis';
 
 // DESIGN.md's failure table: a trainer killed mid-job -> the job is retried and completes
 // once; no torn artifact is ever visible. The trainer runs as a real process and is SIGKILLed
 // while its fit thread works; a second trainer picks the stalled job up.
 
 const ROOT = resolve(__dirname, '..');
-const REDIS = { host: '127.0.0.1', port: 6379 };
-const prefix = `ct-crash-${randomBytes(4).toString('hex')}`;
+const prefix = uniquePrefix('ct-crash');
 let dataDir: string;
 const children: ChildProcess[] = [];
 
 function startTrainer(): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, [join(ROOT, 'services/trainer/dist/main.js')], {
-    env: { ...process.env, CT_DATA_DIR: dataDir, CT_REDIS_PREFIX: prefix, CT_LOCK_DURATION_MS: '2000', CT_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' },
+    env: { ...process.env, REDIS_URL: TEST_REDIS_URL, CT_DATA_DIR: dataDir, CT_REDIS_PREFIX: prefix, CT_LOCK_DURATION_MS: '2000', CT_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(proc);
@@ -28,24 +24,13 @@ function startTrainer(): { proc: ChildProcess; output: () => string } {
   return { proc, output: () => out };
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'ct-crash-'));
+  dataDir = await makeTempDir('ct-crash-');
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  const redis = new IORedis(REDIS);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  await rm(dataDir, { recursive: true, force: true });
+  await cleanupRedis(prefix);
+  await removeDir(dataDir);
 });
 
 test('a trainer killed mid-fit: the job is retried by another trainer and recorded once', async () => {
@@ -54,11 +39,11 @@ test('a trainer killed mid-fit: the job is retried by another trainer and record
   const first = startTrainer();
   // The history entry is the commit point and the active file is written after it, so the
   // bootstrap is complete only once the active file exists.
-  await until(() => existsSync(activePath), 30_000, 'bootstrap');
+  await eventually(() => existsSync(activePath), 30_000, 'bootstrap');
   const bootstrapActive = readFileSync(activePath, 'utf8');
 
-  const queue = new Queue('train-iris', { connection: REDIS, prefix });
-  const events = new QueueEvents('train-iris', { connection: REDIS, prefix });
+  const queue = new Queue('train-iris', { connection: TEST_REDIS, prefix });
+  const events = new QueueEvents('train-iris', { connection: TEST_REDIS, prefix });
   await events.waitUntilReady();
   // The slow gradient-descent baseline on 6,000 rows: seconds of fitting to be killed in.
   const x: number[][] = [];
@@ -83,11 +68,7 @@ test('a trainer killed mid-fit: the job is retried by another trainer and record
     algorithm: 'ml_logistic_regression',
   });
   // Wait until the job is running, then kill the trainer without letting it clean up.
-  const deadline = Date.now() + 30_000;
-  while ((await job.getState()) !== 'active') {
-    if (Date.now() > deadline) throw new Error('job never became active');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(async () => (await job.getState()) === 'active', 30_000, 'job active');
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));
   // Nothing was committed and the served file is intact.

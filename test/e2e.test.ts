@@ -1,11 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cleanupRedis, freePort, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import IORedis from 'ioredis';
-import { freePort } from './free-port';
 
 // The stack as a user runs it: `npm start` (the launcher), then `npm run demo -- --reset`,
 // then Ctrl-C. Processes, ports and files are real.
@@ -53,22 +50,19 @@ async function healthVersion(port: number): Promise<string> {
 }
 
 let dataDir: string;
-const prefix = `ct-e2e-${randomBytes(4).toString('hex')}`;
+const prefix = uniquePrefix('ct-e2e');
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'ct-e2e-'));
+  dataDir = await makeTempDir('ct-e2e-');
 });
 afterAll(async () => {
-  const redis = new IORedis('redis://127.0.0.1:6379');
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  await rm(dataDir, { recursive: true, force: true });
+  await cleanupRedis(prefix);
+  await removeDir(dataDir);
 });
 
 test('npm start, the demo with --reset, Ctrl-C; a fresh data dir gives the same bootstrap version', async () => {
   const port = await freePort();
-  const env = { CT_DATA_DIR: dataDir, PORT: String(port), CT_REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const env = { REDIS_URL: TEST_REDIS_URL, CT_DATA_DIR: dataDir, PORT: String(port), CT_REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const first = startStack(env);
   await first.ready;
   const bootVersion = await healthVersion(port);

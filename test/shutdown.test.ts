@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { freePort, makeTempDir, removeDir } from '@ct/testing';
 import { join, resolve } from 'node:path';
-import { freePort } from './free-port';
 
 // SIGTERM ends each service promptly and cleanly, even while Redis is unreachable (BullMQ's
 // close calls would otherwise wait for a connection that never comes back).
@@ -12,10 +10,10 @@ const ROOT = resolve(__dirname, '..');
 
 let dataDir: string;
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'ct-shutdown-'));
+  dataDir = await makeTempDir('ct-shutdown-');
 });
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
+  await removeDir(dataDir);
 });
 
 test.each([

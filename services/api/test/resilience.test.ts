@@ -17,7 +17,7 @@ import {
   makeTempDir,
   removeDir,
   SETOSA,
-  SHARED_REDIS_URL,
+  TEST_REDIS_URL,
   startApi,
   startPrivateRedis,
   startTrainer,
@@ -299,7 +299,7 @@ describe('(c) hot reload through the stat poll alone (no pub/sub)', () => {
 
   it('has no subscriber on the activation channel', async () => {
     expect(api.subscriber).toBeUndefined();
-    const redis = new IORedis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
       const [, n] = (await redis.pubsub('NUMSUB', `${prefix}:model-activated`)) as [string, number];
       expect(Number(n)).toBe(0);

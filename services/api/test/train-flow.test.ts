@@ -18,7 +18,8 @@ import {
   makeTempDir,
   removeDir,
   SETOSA,
-  SHARED_REDIS_URL,
+  TEST_REDIS,
+  TEST_REDIS_URL,
   startApi,
   startTrainer,
   uniquePrefix,
@@ -89,9 +90,8 @@ function expectJobAccepted(r: HttpResponse, status = 202): string {
 
 beforeAll(async () => {
   dataDir = await makeTempDir();
-  const url = new URL(SHARED_REDIS_URL);
-  redis = new IORedis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
-  queue = new Queue(trainQueueName(irisSpec.name), { connection: { host: url.hostname, port: Number(url.port || 6379) }, prefix });
+  redis = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  queue = new Queue(trainQueueName(irisSpec.name), { connection: TEST_REDIS, prefix });
   trainer = await startTrainer({ dataDir, prefix });
   await eventually(() => existsSync(join(dataDir, 'models', 'iris', 'model_active.json')), 30_000, 'bootstrap');
   api = await startApi({ dataDir, prefix, pollIntervalMs: 60_000 });

@@ -17,7 +17,7 @@ import {
   makeTempDir,
   removeDir,
   SETOSA,
-  SHARED_REDIS_URL,
+  TEST_REDIS,
   startApi,
   startTrainer,
   uniquePrefix,
@@ -76,8 +76,7 @@ beforeAll(async () => {
   await eventually(() => existsSync(join(dataDir, 'models', 'iris', 'model_active.json')), 30_000, 'bootstrap');
   api = await startApi({ dataDir, prefix, pollIntervalMs: 60_000, predictionLog: false });
   await eventually(async () => (await api.client.get('/health')).body?.status === 'ok', 10_000, 'api ready');
-  const url = new URL(SHARED_REDIS_URL);
-  queue = new Queue(trainQueueName(irisSpec.name), { connection: { host: url.hostname, port: Number(url.port || 6379) }, prefix });
+  queue = new Queue(trainQueueName(irisSpec.name), { connection: TEST_REDIS, prefix });
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { ModelStore } from '@ct/registry';
 import { QueueEvents, type Queue } from 'bullmq';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually, producer, REDIS_URL, sandbox } from './helpers';
+import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL } from './helpers';
 
 const logger = pino({ level: 'silent' });
 
@@ -44,9 +44,9 @@ describe('Trainer on the real Redis', () => {
 
   beforeAll(async () => {
     box = await sandbox();
-    trainer = new Trainer({ redisUrl: REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, models: ['iris'], lockDurationMs: 1000, shutdownTimeoutMs: 5000, logger });
+    trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, models: ['iris'], lockDurationMs: 1000, shutdownTimeoutMs: 5000, logger });
     queue = producer(box.prefix);
-    events = new QueueEvents('train-iris', { connection: { host: '127.0.0.1', port: 6379 }, prefix: box.prefix });
+    events = new QueueEvents('train-iris', { connection: TEST_REDIS, prefix: box.prefix });
     await events.waitUntilReady();
     store = new ModelStore(box.dataDir, 'iris');
     await trainer.start();

@@ -4,16 +4,11 @@
  * data dirs, a tiny fetch client and a polling `eventually`. Nothing here mocks a component.
  */
 import { fromMatrix, irisSpec, modelSpecs, parseNumericCsv, type ModelSpec } from '@ct/core';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { TEST_REDIS_URL } from '@ct/testing';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import IORedis from 'ioredis';
-import { freePort } from '../../../../test/free-port';
 import pino, { type Logger } from 'pino';
 import { FitThreadClient } from '../../../trainer/src/fit-thread-client';
 import { TrainPipeline } from '../../../trainer/src/train-pipeline';
@@ -27,55 +22,12 @@ import { PredictionLog } from '../../src/prediction-log';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 export const DATASETS_DIR = join(REPO_ROOT, 'datasets');
-export const SHARED_REDIS_URL = process.env.CT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SPECS: readonly ModelSpec[] = Object.values(modelSpecs);
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
-/** A Redis key prefix no other test file uses. */
-export const uniquePrefix = (): string => `ct-test-${randomBytes(5).toString('hex')}`;
-
-export const makeTempDir = (tag = 'ct-api-test-'): Promise<string> => mkdtemp(join(tmpdir(), tag));
-export const removeDir = (dir: string | undefined): Promise<void> => (dir ? rm(dir, { recursive: true, force: true }) : Promise.resolve());
-
-/**
- * Polls `fn` until it returns something truthy (and returns that), or throws after
- * `timeoutMs` with the last error / value. `fn` may throw while the condition is not met.
- */
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition', intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`eventually: ${what} not met within ${timeoutMs} ms (last: ${detail})`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-/** Deletes every key under `prefix:` (never anything else) on the Redis at `url`. */
-export async function cleanupRedis(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
-  const redis = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+// The shared test support, re-exported so a test file has one place to import from.
+export { cleanupRedis, eventually, makeTempDir, removeDir, startPrivateRedis, TEST_REDIS, TEST_REDIS_URL, uniquePrefix, type PrivateRedis } from '@ct/testing';
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
@@ -155,7 +107,7 @@ export async function startApi(opts: {
   logger?: Logger;
 }): Promise<ApiHandle> {
   const logger = opts.logger ?? silentLogger();
-  const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
+  const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const cache = new ModelCache({ dataDir: opts.dataDir, specs: SPECS, pollIntervalMs: opts.pollIntervalMs ?? 2000, logger });
   const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: SPECS.map((s) => s.name), logger });
   const subscriber = opts.subscriber === false ? undefined : new ActivationSubscriber({ redisUrl, prefix: opts.prefix, cache, logger });
@@ -190,7 +142,7 @@ export async function startApi(opts: {
 /** A real Trainer (BullMQ workers + the compiled fit thread). */
 export async function startTrainer(opts: { dataDir: string; prefix: string; redisUrl?: string; models?: readonly string[]; logger?: Logger }): Promise<Trainer> {
   const trainer = new Trainer({
-    redisUrl: opts.redisUrl ?? SHARED_REDIS_URL,
+    redisUrl: opts.redisUrl ?? TEST_REDIS_URL,
     prefix: opts.prefix,
     dataDir: opts.dataDir,
     datasetsDir: DATASETS_DIR,
@@ -226,55 +178,6 @@ export function createPipeline(dataDir: string, logger: Logger = silentLogger())
     run: (data: JobData, id = `${data.model}.test-${++n}`): Promise<JobResult> =>
       pipeline.process({ id, data, updateProgress: async () => undefined }),
     close: () => fitThread.close(),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// A private redis-server (for outage tests; the shared one is never touched)
-
-export interface PrivateRedis {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** SIGKILLs the server and resolves when it has exited. Idempotent. */
-  kill(): Promise<void>;
-}
-
-export async function startPrivateRedis(port?: number, timeoutMs = 10_000): Promise<PrivateRedis> {
-  port ??= await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await new Promise<void>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`redis-server did not start: ${out}`)), timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      rej(err);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`redis-server exited with ${code}: ${out}`));
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (/Ready to accept connections/i.test(out)) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    child,
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
   };
 }
 
