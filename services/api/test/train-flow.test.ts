@@ -53,20 +53,21 @@ async function predictVersion(): Promise<string> {
   return r.body.model_version as string;
 }
 
-/** Polls GET /jobs/:id until the job finishes; returns the last view and every state seen. */
+/**
+ * Polls GET /jobs/:id until the job finishes; returns the last view and every state seen. An
+ * answer other than 200 fails the test at once (not after the deadline).
+ */
 async function waitJob(id: string, timeoutMs = 30_000): Promise<{ view: any; states: JobState[] }> {
   const states: JobState[] = [];
-  const view = await eventually(
-    async () => {
-      const r = await api.client.get(`/jobs/${encodeURIComponent(id)}`);
-      expect(r.status).toBe(200);
-      states.push(r.body.state);
-      return r.body.state === 'completed' || r.body.state === 'failed' ? r.body : undefined;
-    },
-    timeoutMs,
-    `job ${id} finished`,
-  );
-  return { view, states };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await api.client.get(`/jobs/${encodeURIComponent(id)}`);
+    expect({ status: r.status, body: r.text.slice(0, 300) }).toEqual({ status: 200, body: expect.any(String) });
+    states.push(r.body.state);
+    if (r.body.state === 'completed' || r.body.state === 'failed') return { view: r.body, states };
+    if (Date.now() > deadline) throw new Error(`job ${id} not finished within ${timeoutMs} ms (states seen: ${states.join(', ')})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 async function history(): Promise<HistoryEntry[]> {
