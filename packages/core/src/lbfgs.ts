@@ -84,6 +84,8 @@ export function minimizeLbfgs(objective: LbfgsObjective, x0: Float64Array, optio
   const alpha = new Float64Array(m);
   let pairs = 0;
   let newest = -1;
+  /** s'y / y'y of the newest stored pair: the scale of the initial inverse Hessian. */
+  let gamma = 1;
 
   let f = objective(x, g);
   let evaluations = 1;
@@ -191,7 +193,7 @@ export function minimizeLbfgs(objective: LbfgsObjective, x0: Float64Array, optio
   };
 
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    twoLoopDirection(g, d, sHist, yHist, rho, alpha, pairs, newest, m, n);
+    twoLoopDirection(g, d, sHist, yHist, rho, alpha, pairs, newest, gamma, m, n);
     let dphi0 = dot(g, d, n);
     if (!(dphi0 < 0)) {
       // Rounding can make the quasi-Newton direction non-descent; steepest descent always is.
@@ -225,6 +227,7 @@ export function minimizeLbfgs(objective: LbfgsObjective, x0: Float64Array, optio
     }
     if (sy > Number.EPSILON * yy) {
       rho[slot] = 1 / sy;
+      gamma = sy / yy;
       newest = slot;
       pairs = Math.min(pairs + 1, m);
     }
@@ -252,6 +255,7 @@ function twoLoopDirection(
   alpha: Float64Array,
   pairs: number,
   newest: number,
+  gamma: number,
   m: number,
   n: number,
 ): void {
@@ -265,14 +269,8 @@ function twoLoopDirection(
     alpha[slot] = a;
     for (let i = 0; i < n; i++) d[i] = (d[i] as number) - a * (yHist[off + i] as number);
   }
-  if (pairs > 0) {
-    // Initial Hessian scaling gamma = s'y / y'y from the newest pair.
-    const off = newest * n;
-    let yy = 0;
-    for (let i = 0; i < n; i++) yy += (yHist[off + i] as number) * (yHist[off + i] as number);
-    const gamma = 1 / ((rho[newest] as number) * yy);
-    for (let i = 0; i < n; i++) d[i] = (d[i] as number) * gamma;
-  }
+  // Initial inverse-Hessian scaling: gamma = s'y / y'y of the newest pair.
+  if (pairs > 0) for (let i = 0; i < n; i++) d[i] = (d[i] as number) * gamma;
   for (let p = pairs - 1; p >= 0; p--) {
     const slot = (newest - p + m) % m;
     const off = slot * n;
