@@ -1,45 +1,9 @@
-import { createRng } from '@ct/core';
 import { parseArgs } from 'node:util';
 import { request, waitForJob } from './http-client';
+import { cleanIrisSamples, noisyIrisSamples, SETOSA } from './iris-samples';
 
 // `npm run demo -- [--url URL] [--reset]`: drives a running stack through the product's
 // promise and exits non-zero if any outcome differs from what it expects.
-
-const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
-// Typical flowers of each species (means of the Iris data, rounded).
-const CENTRES = [
-  [5.0, 3.4, 1.46, 0.25],
-  [5.94, 2.77, 4.26, 1.33],
-  [6.59, 2.97, 5.55, 2.03],
-];
-
-type Row = Record<(typeof FEATURES)[number], number>;
-const round1 = (v: number) => Math.round(v * 10) / 10;
-
-/** Correctly labeled flowers: small jitter around each species' centre. */
-function cleanSamples(n: number, seed: number): (Row & { label: number })[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const label = i % 3;
-    const c = CENTRES[label] as number[];
-    const row = Object.fromEntries(FEATURES.map((f, j) => [f, Math.max(0.1, round1((c[j] as number) + rng.normal() * 0.1))])) as Row;
-    return { ...row, label };
-  });
-}
-
-/** Noise: plausible measurements with random labels. */
-function noisySamples(n: number, seed: number): (Row & { label: number })[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, () => {
-    const row = {
-      sepal_length: round1(4.3 + rng.next() * 3.6),
-      sepal_width: round1(2.0 + rng.next() * 2.4),
-      petal_length: round1(1.0 + rng.next() * 5.9),
-      petal_width: round1(0.1 + rng.next() * 2.4),
-    };
-    return { ...row, label: rng.int(3) };
-  });
-}
 
 function progressBar(job: { state: string; progress?: { percent?: number; stage?: string } }): void {
   const pct = typeof job.progress === 'object' && job.progress ? (job.progress.percent ?? 0) : 0;
@@ -85,19 +49,19 @@ async function main(): Promise<number> {
   }
 
   console.log('3. POST /predict');
-  const flower = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+  const flower = SETOSA;
   const p = await request(base, 'POST', '/predict', flower);
   console.log(`  ${p.status} ${JSON.stringify(flower)} -> ${p.body?.class_name} (p=${Math.max(...(p.body?.probabilities ?? [0])).toFixed(3)}) by ${p.body?.model_version}`);
   expect('a setosa is predicted as setosa', p.status === 200 && p.body.class_name === 'setosa');
 
   console.log('4. POST /train with 30 correctly labeled samples (incremental)');
-  const good = await runJob(base, 'POST', '/train', { samples: cleanSamples(30, 7) });
+  const good = await runJob(base, 'POST', '/train', { samples: cleanIrisSamples(30, 7) });
   console.log(`  ${good.status}: ${good.message}`);
   console.log(`  paired: only champion right ${good.paired?.only_champion_correct}, only challenger right ${good.paired?.only_challenger_correct}, McNemar p=${good.paired?.mcnemar_p_value}`);
   expect('correct samples are activated', good.status === 'activated');
 
   console.log('5. POST /train with 30 noisy samples (random labels, from scratch)');
-  const bad = await runJob(base, 'POST', '/train', { samples: noisySamples(30, 11), retrain_from_scratch: true });
+  const bad = await runJob(base, 'POST', '/train', { samples: noisyIrisSamples(30, 11), retrain_from_scratch: true });
   console.log(`  ${bad.status}: ${bad.message}`);
   for (const v of bad.violations ?? []) console.log(`  violation ${v.code}: ${v.message}`);
   expect('noisy samples are rejected', bad.status === 'rejected');

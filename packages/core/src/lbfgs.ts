@@ -227,7 +227,8 @@ export function minimizeLbfgs(objective: LbfgsObjective, x0: Float64Array, optio
     }
     if (sy > Number.EPSILON * yy) {
       rho[slot] = 1 / sy;
-      gamma = sy / yy;
+      // Written as 1 / (rho * yy), not sy / yy: the same bits as before, so version ids stay put.
+      gamma = 1 / ((rho[slot] as number) * yy);
       newest = slot;
       pairs = Math.min(pairs + 1, m);
     }

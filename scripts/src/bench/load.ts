@@ -5,8 +5,6 @@ import { commandWorks, run } from './procs';
 // HTTP load generation: wrk with an embedded Lua script when wrk is on the PATH, else
 // autocannon (a dependency of @ct/scripts) in this process.
 
-export const IRIS_ROW = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
-
 export interface LoadResult {
   rps: number;
   p50Ms: number;

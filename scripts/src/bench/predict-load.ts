@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { request } from '../http-client';
-import { IRIS_ROW, pickLoadTool, type LoadResult } from './load';
+import { SETOSA } from '../iris-samples';
+import { pickLoadTool, type LoadResult } from './load';
 import { processCpuSeconds } from './machine';
 import { makeTempDir, stopChild } from './procs';
 import { peerUnavailable, peerVersions, startBareServer, startPeer, type OurStack, type Target } from './servers';
@@ -53,14 +54,14 @@ export async function runPredictSection(opts: PredictOptions): Promise<PredictSe
   const seconds = opts.quick ? 3 : 10;
   const warmup = opts.quick ? 1 : 2;
   const tool = await pickLoadTool(makeTempDir('wrk'), CONNECTIONS, THREADS);
-  const settings = `${tool.name} ${tool.version}, ${CONNECTIONS} connections${tool.name === 'wrk' ? `, ${THREADS} threads` : ' (one thread, in the bench process)'}, ${seconds} s measured after ${warmup} s of unrecorded warm-up, loopback, POST /predict with one iris row, ${JSON.stringify(IRIS_ROW)}`;
+  const settings = `${tool.name} ${tool.version}, ${CONNECTIONS} connections${tool.name === 'wrk' ? `, ${THREADS} threads` : ' (one thread, in the bench process)'}, ${seconds} s measured after ${warmup} s of unrecorded warm-up, loopback, POST /predict with one iris row, ${JSON.stringify(SETOSA)}`;
   say(`\n== 2. /predict under load: ${settings} ==`);
   if (tool.name !== 'wrk') say('  wrk is not on the PATH: using autocannon, which is slower than wrk; the ratios stay comparable within this run');
-  const body = JSON.stringify(IRIS_ROW);
+  const body = JSON.stringify(SETOSA);
   const rows: LoadRow[] = [];
 
   const measure = async (key: string, label: string, target: Target): Promise<LoadRow> => {
-    const sanity = await request(target.baseUrl, 'POST', '/predict', IRIS_ROW);
+    const sanity = await request(target.baseUrl, 'POST', '/predict', SETOSA);
     if (sanity.status < 200 || sanity.status > 299) throw new Error(`${label}: sanity POST /predict answered ${sanity.status}: ${JSON.stringify(sanity.body)}`);
     if (warmup > 0) await tool.run(target.baseUrl, '/predict', body, warmup);
     await sleep(200);

@@ -1,6 +1,6 @@
-import { createRng, irisSpec } from '@ct/core';
 import { performance } from 'node:perf_hooks';
 import { request } from '../http-client';
+import { cleanIrisSamples, SETOSA } from '../iris-samples';
 import type { OurStack } from './servers';
 import { fmt, fmtMs, median, percentile, say, sleep, type TargetCheck } from './util';
 
@@ -13,26 +13,6 @@ const POLL_MS = 2;
 /** Every this many /predict polls, one GET /jobs/:id to notice a rejected or failed job early. */
 const JOB_CHECK_EVERY = 10;
 const DEADLINE_MS = 30_000;
-
-// Typical flowers of each species: the means of the bundled Iris data per class.
-const CENTRES: number[][] = [
-  [5.006, 3.428, 1.462, 0.246],
-  [5.936, 2.77, 4.26, 1.326],
-  [6.588, 2.974, 5.552, 2.026],
-];
-
-/** `n` correctly labeled flowers: each class's centre plus a little seeded jitter. */
-function cleanBatch(n: number, seed: number): Record<string, number>[] {
-  const rng = createRng(seed);
-  const names = irisSpec.features.map((f) => f.name);
-  return Array.from({ length: n }, (_, i) => {
-    const label = i % 3;
-    const c = CENTRES[label] as number[];
-    const row: Record<string, number> = {};
-    names.forEach((name, j) => (row[name] = Math.max(0.1, Math.round(((c[j] as number) + rng.normal() * 0.08) * 10) / 10)));
-    return { ...row, label };
-  });
-}
 
 export interface ServeSection {
   jobs: number;
@@ -67,10 +47,10 @@ async function finished(base: string, jobId: string): Promise<{ state: 'failed';
 }
 
 async function oneJob(base: string, seed: number): Promise<JobOutcome> {
-  const before = await request(base, 'POST', '/predict', CENTRES_ROW);
+  const before = await request(base, 'POST', '/predict', SETOSA);
   if (before.status !== 200) throw new Error(`POST /predict answered ${before.status}`);
   const oldVersion = before.body.model_version as string;
-  const samples = cleanBatch(BATCH_ROWS, seed);
+  const samples = cleanIrisSamples(BATCH_ROWS, seed, 0.08);
 
   const t0 = performance.now();
   const sent = await request(base, 'POST', '/train', { samples, policy: { name: 'any_improvement' } });
@@ -81,7 +61,7 @@ async function oneJob(base: string, seed: number): Promise<JobOutcome> {
   let outcome: Awaited<ReturnType<typeof finished>>;
   let polls = 0;
   for (;;) {
-    const r = await request(base, 'POST', '/predict', CENTRES_ROW);
+    const r = await request(base, 'POST', '/predict', SETOSA);
     const at = performance.now() - t0;
     polls++;
     const version = r.body?.model_version as string | undefined;
@@ -101,7 +81,6 @@ async function oneJob(base: string, seed: number): Promise<JobOutcome> {
   }
 }
 
-const CENTRES_ROW = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 
 export async function runServeSection(opts: { quick: boolean; stack: OurStack }): Promise<ServeSection> {
   const jobs = opts.quick ? 10 : 50;
