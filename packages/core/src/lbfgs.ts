@@ -228,7 +228,7 @@ export function minimizeLbfgs(objective: LbfgsObjective, x0: Float64Array, optio
     if (sy > Number.EPSILON * yy) {
       rho[slot] = 1 / sy;
       // Written as 1 / (rho * yy), not sy / yy: the same bits as before, so version ids stay put.
-      gamma = 1 / ((rho[slot] as number) * yy);
+      gamma = 1 / (rho[slot] * yy);
       newest = slot;
       pairs = Math.min(pairs + 1, m);
     }
