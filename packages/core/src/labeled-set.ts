@@ -78,8 +78,8 @@ export function stratifiedSplit(
   const holdout: number[] = [];
   for (const q of quotas) {
     const idx = shuffleInPlace([...(byClass.get(q.c) as number[])], rng);
-    holdout.push(...idx.slice(0, q.take));
-    train.push(...idx.slice(q.take));
+    // A loop, not push(...slice): spreading hundreds of thousands of arguments overflows the stack.
+    for (let i = 0; i < idx.length; i++) (i < q.take ? holdout : train).push(idx[i] as number);
   }
   const asc = (a: number, b: number) => a - b;
   return { train: train.sort(asc), holdout: holdout.sort(asc) };

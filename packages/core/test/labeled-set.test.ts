@@ -25,6 +25,16 @@ test('a class never gives up its last training row', () => {
   }
 });
 
+test("a million rows split (the size of the bench's largest set): sizes exact, every row once", () => {
+  const big = Array.from({ length: 1_000_000 }, (_, i) => i % 3);
+  const s = stratifiedSplit(big, 0.2, 1);
+  expect(s.holdout).toHaveLength(200_000);
+  expect(s.train).toHaveLength(800_000);
+  const seen = new Uint8Array(big.length);
+  for (const i of [...s.train, ...s.holdout]) seen[i] = (seen[i] as number) + 1;
+  expect(seen.every((n) => n === 1)).toBe(true);
+});
+
 test('set hashes are canonical: equal data, equal hash', () => {
   expect(setHash({ x: [[1, 2]], y: [0] })).toBe(setHash({ y: [0], x: [[1, 2]] }));
   expect(setHash({ x: [[1, 2]], y: [0] })).not.toBe(setHash({ x: [[1, 2]], y: [1] }));
