@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cleanupRedis, freePort, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
-import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -78,7 +77,7 @@ test('npm start, the demo with --reset, Ctrl-C; a fresh data dir gives the same 
 
   // A new user deletes the data directory and starts again, this time with no Redis at
   // REDIS_URL: the launcher starts a private redis-server under the data directory.
-  await rm(dataDir, { recursive: true, force: true });
+  await removeDir(dataDir);
   const deadRedis = await freePort();
   const second = startStack({ ...env, REDIS_URL: `redis://127.0.0.1:${deadRedis}` });
   await second.ready;

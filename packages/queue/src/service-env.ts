@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
-/** Log levels a service accepts in `LOG_LEVEL` (pino's). */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+// Log levels a service accepts in `LOG_LEVEL` (pino's).
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * The settings every service reads the same way (the README's configuration table): where
  * Redis is, the key prefix shared by queues and channels, the data volume and the log level.
  * A service spreads this into its own zod object next to its own variables, so a stack's
- * processes can never disagree on what a variable means. Pure: the caller passes the
- * environment and its default data directory.
+ * processes can never disagree on what a variable means. The caller passes its default data
+ * directory (each service resolves it from its own location); nothing here reads the environment.
  */
 export function sharedEnvShape(defaultDataDir: string) {
   return {

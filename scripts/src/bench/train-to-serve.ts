@@ -81,7 +81,6 @@ async function oneJob(base: string, seed: number): Promise<JobOutcome> {
   }
 }
 
-
 export async function runServeSection(opts: { quick: boolean; stack: OurStack }): Promise<ServeSection> {
   const jobs = opts.quick ? 10 : 50;
   say(`\n== 3. Train-to-serve: POST /train (${BATCH_ROWS} clean iris rows, incremental, any_improvement) to the first /predict answered by the new version; ${jobs} jobs one after the other, /predict polled every ${POLL_MS} ms ==`);
