@@ -1,4 +1,5 @@
 import { stratifiedBootstrapF1 } from './bootstrap';
+import type { Guardrails } from './guardrails';
 import { mcnemarExact, pairedOutcomes } from './mcnemar';
 import { evaluate, type ClassMetrics } from './metrics';
 import type { Policy } from './policy';
@@ -27,8 +28,30 @@ export interface PairedComparison {
   mcnemar_p_value: number;
 }
 
+/** One model's accuracy on a part of the evaluation rows. */
+export interface PartScore {
+  correct: number;
+  accuracy: number;
+  /** Wilson score interval of the accuracy. */
+  accuracy_ci: Interval;
+}
+
+/**
+ * Both models on one part of the evaluation rows (the trusted rows, or the growing ones),
+ * kept apart in the decision so that a reader sees what each part said.
+ */
+export interface PartComparison {
+  n: number;
+  /** Null for a bootstrap, which has no champion. */
+  champion: PartScore | null;
+  challenger: PartScore;
+  paired: PairedComparison | null;
+}
+
 /** The closed set of reasons a challenger is refused. */
 export type ViolationCode =
+  | 'trusted_significantly_worse'
+  | 'trusted_below_minimum_accuracy'
   | 'accuracy_decreased'
   | 'delta_below_minimum'
   | 'class_f1_not_improved'
@@ -44,15 +67,23 @@ export interface Violation {
   [detail: string]: number | string;
 }
 
-/** What the gate decided and why: stored in the job result and the history entry. */
+/**
+ * What the gate decided and why: stored in the job result and the history entry. `champion`,
+ * `challenger` and `paired` cover every evaluation row (the policy's view); `trusted` and
+ * `growing` give the two parts apart (the guardrails' view is `trusted`).
+ */
 export interface GateDecision {
   activated: boolean;
   policy: Policy | { name: 'bootstrap' };
+  /** The model's guardrails this decision was held to. */
+  guardrails: Guardrails;
   reason: string;
   violations: Violation[];
   champion: ModelScore | null;
   challenger: ModelScore;
   paired: PairedComparison | null;
+  trusted: PartComparison;
+  growing: PartComparison | null;
 }
 
 /** Options of {@link scoreModel} and {@link decide}. */
@@ -97,17 +128,72 @@ export function scoreModel(
   };
 }
 
-/** The decision for a model's first version: activated without a comparison, and saying so. */
-export function bootstrapDecision(challenger: ModelScore): GateDecision {
+const partScore = (correct: number, n: number): PartScore => ({ correct, accuracy: n > 0 ? correct / n : 0, accuracy_ci: wilsonInterval(correct, n) });
+
+/** Compares both models on rows `[from, to)` of the evaluation set. */
+function comparePart(yTrue: ArrayLike<number>, champ: ArrayLike<number>, chall: ArrayLike<number>, from: number, to: number): PartComparison {
+  const idx = Array.from({ length: to - from }, (_, i) => from + i);
+  const pick = (a: ArrayLike<number>) => idx.map((i) => a[i] as number);
+  const y = pick(yTrue);
+  const po = pairedOutcomes(y, pick(champ), pick(chall));
+  const n = to - from;
+  return {
+    n,
+    champion: partScore(po.both_correct + po.only_champion_correct, n),
+    challenger: partScore(po.both_correct + po.only_challenger_correct, n),
+    paired: { ...po, mcnemar_p_value: mcnemarExact(po.only_champion_correct, po.only_challenger_correct).p_value },
+  };
+}
+
+/**
+ * The decision for a model's first version: activated without a comparison, and saying so.
+ * Its evaluation rows are all trusted: they become the model's trusted set.
+ */
+export function bootstrapDecision(challenger: ModelScore, guardrails: Guardrails): GateDecision {
   return {
     activated: true,
     policy: { name: 'bootstrap' },
+    guardrails,
     reason: 'bootstrap: first version of the model, activated without a comparison',
     violations: [],
     champion: null,
     challenger,
     paired: null,
+    trusted: { n: challenger.n, champion: null, challenger: partScore(challenger.correct, challenger.n), paired: null },
+    growing: null,
   };
+}
+
+/**
+ * The guardrails, checked on the trusted rows only: rows that no batch wrote, so a batch
+ * whose labels are wrong cannot make its own model look good there.
+ */
+function guardrailViolations(trusted: PartComparison, g: Guardrails): Violation[] {
+  const out: Violation[] = [];
+  const p = trusted.paired as PairedComparison;
+  const b = p.only_champion_correct;
+  const c = p.only_challenger_correct;
+  if (b > c && p.mcnemar_p_value < g.alpha) {
+    out.push({
+      code: 'trusted_significantly_worse',
+      message: `guardrail: on the ${trusted.n} trusted rows the challenger is worse with McNemar p = ${round(p.mcnemar_p_value)} < ${g.alpha} (${b} rows only the champion got right, ${c} only it)`,
+      n: trusted.n,
+      p_value: p.mcnemar_p_value,
+      alpha: g.alpha,
+      only_champion_correct: b,
+      only_challenger_correct: c,
+    });
+  }
+  if (trusted.challenger.accuracy < g.min_accuracy) {
+    out.push({
+      code: 'trusted_below_minimum_accuracy',
+      message: `guardrail: challenger accuracy ${round(trusted.challenger.accuracy)} on the ${trusted.n} trusted rows is below the model's minimum ${g.min_accuracy}`,
+      n: trusted.n,
+      accuracy: trusted.challenger.accuracy,
+      min_accuracy: g.min_accuracy,
+    });
+  }
+  return out;
 }
 
 /** Resolves a policy's class (index or name) to an index, or undefined if the model has no such class. */
@@ -119,24 +205,33 @@ export function resolveClass(cls: number | string, classNames: readonly string[]
 /**
  * The quality gate. Champion and challenger must have been run on the same evaluation rows
  * (`yTrue`): comparing scores from different sets is the flaw this gate exists to avoid.
- * Accuracies are compared through their integer counts of correct rows, so that equal
- * performance is never split by floating-point noise.
+ * The first `trustedRows` rows are the model's trusted set: the guardrails are checked there,
+ * whatever the policy; the policy then judges every row. Accuracies are compared through
+ * their integer counts of correct rows, so that equal performance is never split by
+ * floating-point noise.
  */
 export function decide(input: {
   policy: Policy;
+  guardrails: Guardrails;
   classNames: readonly string[];
   yTrue: ArrayLike<number>;
   championPred: ArrayLike<number>;
   challengerPred: ArrayLike<number>;
+  /** How many of the rows, from the first, are trusted; the rest are the growing set. */
+  trustedRows: number;
   options: ScoreOptions;
 }): GateDecision {
-  const { policy, classNames, yTrue, options } = input;
+  const { policy, classNames, yTrue, options, trustedRows } = input;
+  const n = yTrue.length;
+  if (!(trustedRows >= 1 && trustedRows <= n)) throw new RangeError(`trustedRows must be within 1..${n}, got ${trustedRows}`);
   const champion = scoreModel(yTrue, input.championPred, classNames, options);
   const challenger = scoreModel(yTrue, input.challengerPred, classNames, options);
   const po = pairedOutcomes(yTrue, input.championPred, input.challengerPred);
   const test = mcnemarExact(po.only_champion_correct, po.only_challenger_correct);
   const paired: PairedComparison = { ...po, mcnemar_p_value: test.p_value };
-  const violations: Violation[] = [];
+  const trusted = comparePart(yTrue, input.championPred, input.challengerPred, 0, trustedRows);
+  const growing = trustedRows < n ? comparePart(yTrue, input.championPred, input.challengerPred, trustedRows, n) : null;
+  const violations: Violation[] = guardrailViolations(trusted, input.guardrails);
   const b = po.only_champion_correct;
   const c = po.only_challenger_correct;
 
@@ -226,8 +321,9 @@ export function decide(input: {
     });
   }
   const activated = violations.length === 0;
+  const rows = `${champion.n} evaluation rows (${trusted.n} trusted, ${growing?.n ?? 0} growing)`;
   const reason = activated
-    ? `${policy.name}: challenger ${round(challenger.accuracy)} vs champion ${round(champion.accuracy)} on the same ${champion.n} evaluation rows; activated`
+    ? `${policy.name}: challenger ${round(challenger.accuracy)} vs champion ${round(champion.accuracy)} on the same ${rows}; guardrails met; activated`
     : `${policy.name}: rejected; ${violations.map((v) => v.message).join('; ')}`;
-  return { activated, policy, reason, violations, champion, challenger, paired };
+  return { activated, policy, guardrails: input.guardrails, reason, violations, champion, challenger, paired, trusted, growing };
 }

@@ -28,3 +28,4 @@ export * from './csv';
 export * from './lbfgs';
 export * from './softmax-regression';
 export * from './synthetic';
+export * from './guardrails';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Guardrails } from './guardrails';
+import type { Policy } from './policy';
 
 /** One input feature: its name in requests, its unit and the bounds a request must respect. */
 export const featureSpecSchema = z.strictObject({
@@ -36,4 +38,8 @@ export interface ModelSpec {
   readonly evalFraction: number;
   /** Batches smaller than this train whole: a 20 % slice of them would be too small to mean anything. */
   readonly minBatchForEvalSlice: number;
+  /** The gate's policy when a request names none. */
+  readonly policy: Policy;
+  /** Conditions on the trusted evaluation rows that every candidate must meet; no request can change them. */
+  readonly guardrails: Guardrails;
 }

@@ -1,5 +1,6 @@
 import type { ClassifierAlgorithm, FitReport, TrainedClassifier } from './classifier';
 import { bootstrapDecision, decide, scoreModel, type GateDecision } from './gate';
+import type { Guardrails } from './guardrails';
 import { concatSets, distinctLabels, emptySet, setHash, stratifiedSplit, subset, type LabeledSet } from './labeled-set';
 import { argmaxRows, toMatrix } from './matrix';
 import type { Policy } from './policy';
@@ -15,6 +16,7 @@ export interface StepModel {
   seed: number;
   evalFraction: number;
   minBatchForEvalSlice: number;
+  guardrails: Guardrails;
   onProgress?: (fraction: number) => void;
 }
 
@@ -23,12 +25,21 @@ export interface StepResult {
   model: TrainedClassifier;
   fit: FitReport;
   hyperparameters: unknown;
-  /** The rows the candidate was fitted on: the next `accumulated_data` if it is activated. */
+  /** The rows the candidate was fitted on: the next training set if it is activated. */
   trainingSet: LabeledSet;
-  /** The rows both models were scored on: the next evaluation set if the candidate is activated. */
+  /** The part of the batch the candidate was fitted on (the whole batch when it is small). */
+  batchTrain: LabeledSet;
+  /**
+   * The batch's stratified slice (empty for small batches). It judged nothing in this step;
+   * it joins the growing evaluation set only if the candidate is activated. For a bootstrap:
+   * the held-out rows, which become the model's trusted set.
+   */
+  batchHoldout: LabeledSet;
+  /**
+   * The rows both models were scored on: the trusted rows, then the growing ones. For a
+   * bootstrap, the held-out rows that become the model's trusted set.
+   */
   evalSet: LabeledSet;
-  /** Rows of the batch held out into the evaluation set (empty for small batches). */
-  batchHoldout: number;
   decision: GateDecision;
 }
 
@@ -38,7 +49,7 @@ export function predictLabels(model: TrainedClassifier, x: readonly (readonly nu
   return argmaxRows(model.predictProba(toMatrix(x, model.nFeatures)), model.nClasses);
 }
 
-function checkSet(set: LabeledSet, m: StepModel, what: string): void {
+function checkSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'nFeatures'>, what: string): void {
   set.x.forEach((row, i) => {
     if (row.length !== m.nFeatures) throw new TrainingDataError(`${what} row ${i} has ${row.length} features, expected ${m.nFeatures}`);
     if (!row.every(Number.isFinite)) throw new TrainingDataError(`${what} row ${i} has a non-finite value`);
@@ -48,6 +59,16 @@ function checkSet(set: LabeledSet, m: StepModel, what: string): void {
       throw new TrainingDataError(`${what} row ${i} has label ${label}, outside 0..${m.classes.length - 1}`);
     }
   });
+}
+
+/**
+ * Checks rows an admin gives as the trusted evaluation set: well-formed, and enough of them
+ * to judge by (at least 10 rows of at least 2 classes).
+ */
+export function checkTrustedSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'nFeatures'>): void {
+  checkSet(set, m, 'trusted');
+  if (set.y.length < 10) throw new TrainingDataError(`a trusted evaluation set needs at least 10 rows, got ${set.y.length}`);
+  if (distinctLabels(set.y) < 2) throw new TrainingDataError('a trusted evaluation set needs rows of at least 2 classes');
 }
 
 function fit(m: StepModel, trainingSet: LabeledSet): { model: TrainedClassifier; fit: FitReport; hyperparameters: unknown } {
@@ -78,21 +99,25 @@ export function bootstrapStep(m: StepModel, data: LabeledSet): StepResult {
   const evalSet = subset(data, split.holdout);
   const fitted = fit(m, trainingSet);
   const score = scoreModel(evalSet.y, predictLabels(fitted.model, evalSet.x), m.classes, { seed: m.seed });
-  return { ...fitted, trainingSet, evalSet, batchHoldout: 0, decision: bootstrapDecision(score) };
+  // The bundled data is the bootstrap's batch: its held-out part becomes the trusted set.
+  return { ...fitted, trainingSet, batchTrain: trainingSet, batchHoldout: evalSet, evalSet, decision: bootstrapDecision(score, m.guardrails) };
 }
 
 /**
  * One training job's pure core: split the batch (a stratified slice of a large enough batch
- * joins the evaluation set), fit the challenger on the accumulated data plus the rest of the
- * batch (or on the batch alone, from scratch), score challenger and champion on the same
- * rows, and let the gate decide.
+ * is held out), fit the challenger on the accumulated data plus the rest of the batch (or on
+ * that rest alone, from scratch), score challenger and champion on the same rows, and let the
+ * gate decide. The rows that judge are the model's trusted set and its growing set (slices
+ * of earlier activated batches): never this batch, whose labels would otherwise grade the
+ * model fitted on them.
  */
 export function trainingStep(
   m: StepModel,
   input: {
     champion: TrainedClassifier;
     accumulated: LabeledSet;
-    evalSet: LabeledSet;
+    trusted: LabeledSet;
+    growing: LabeledSet;
     batch: LabeledSet;
     fromScratch: boolean;
     policy: Policy;
@@ -100,25 +125,28 @@ export function trainingStep(
 ): StepResult {
   const { batch } = input;
   checkSet(batch, m, 'batch');
+  if (input.trusted.y.length === 0) throw new TrainingDataError('the model has no trusted evaluation rows');
   let batchTrain = batch;
-  let batchEval = emptySet();
+  let batchHoldout = emptySet();
   if (batch.y.length >= m.minBatchForEvalSlice) {
     // The split's seed comes from the batch itself, so that a re-run of the job splits alike.
     const seed = (m.seed ^ parseInt(setHash(batch).slice(0, 8), 16)) >>> 0;
     const split = stratifiedSplit(batch.y, m.evalFraction, seed);
     batchTrain = subset(batch, split.train);
-    batchEval = subset(batch, split.holdout);
+    batchHoldout = subset(batch, split.holdout);
   }
   const trainingSet = input.fromScratch ? batchTrain : concatSets(input.accumulated, batchTrain);
-  const evalSet = concatSets(input.evalSet, batchEval);
+  const evalSet = concatSets(input.trusted, input.growing);
   const fitted = fit(m, trainingSet);
   const decision = decide({
     policy: input.policy,
+    guardrails: m.guardrails,
     classNames: m.classes,
     yTrue: evalSet.y,
     championPred: predictLabels(input.champion, evalSet.x),
     challengerPred: predictLabels(fitted.model, evalSet.x),
+    trustedRows: input.trusted.y.length,
     options: { seed: m.seed },
   });
-  return { ...fitted, trainingSet, evalSet, batchHoldout: batchEval.y.length, decision };
+  return { ...fitted, trainingSet, batchTrain, batchHoldout, evalSet, decision };
 }

@@ -25,6 +25,7 @@ const model: StepModel = {
   seed: irisSpec.seed,
   evalFraction: irisSpec.evalFraction,
   minBatchForEvalSlice: irisSpec.minBatchForEvalSlice,
+  guardrails: irisSpec.guardrails,
 };
 const policy = policySchema.parse({ name: 'any_improvement' });
 const boot = bootstrapStep(model, loadIris());
@@ -48,14 +49,16 @@ test('clean iris rows added incrementally are activated (50 seeded batches of 10
     const step = trainingStep(model, {
       champion: boot.model,
       accumulated: boot.trainingSet,
-      evalSet: boot.evalSet,
+      trusted: boot.evalSet,
+      growing: { x: [], y: [] },
       batch,
       fromScratch: false,
       policy,
     });
-    // Both models were scored on the same 32 rows: the frozen 30 plus the batch's slice of 2.
-    expect(step.decision.champion?.n).toBe(32);
-    expect(step.decision.challenger.n).toBe(32);
+    // Both models were scored on the same 30 trusted rows; the batch's slice of 2 judged nothing.
+    expect(step.decision.champion?.n).toBe(30);
+    expect(step.decision.challenger.n).toBe(30);
+    expect(step.batchHoldout.y).toHaveLength(2);
     statuses.push(step.decision.activated);
   }
   expect(statuses.filter((a) => !a)).toHaveLength(0);
@@ -73,7 +76,8 @@ test('from-scratch noise is never activated (200 seeded sets of 10 random rows)'
     const step = trainingStep(model, {
       champion: boot.model,
       accumulated: boot.trainingSet,
-      evalSet: boot.evalSet,
+      trusted: boot.evalSet,
+      growing: { x: [], y: [] },
       batch,
       fromScratch: true,
       policy,

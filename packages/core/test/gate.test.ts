@@ -1,4 +1,4 @@
-import { decide, policySchema, type Policy } from '../src';
+import { decide, guardrailsSchema, policySchema, type Guardrails, type Policy } from '../src';
 
 const classes = ['a', 'b', 'c'];
 // 30 rows, 10 per class.
@@ -7,13 +7,18 @@ const yTrue = Array.from({ length: 30 }, (_, i) => Math.floor(i / 10));
 /** Predictions equal to the truth except at `wrong` rows (shifted to the next class). */
 const predsWith = (wrong: number[]) => yTrue.map((y, i) => (wrong.includes(i) ? (y + 1) % 3 : y));
 
-const run = (policy: Policy, championWrong: number[], challengerWrong: number[]) =>
+// The policy tests below use the loosest guardrails, so that what they see is the policy.
+const LOOSE: Guardrails = { alpha: 0.001, min_accuracy: 0 };
+
+const run = (policy: Policy, championWrong: number[], challengerWrong: number[], opts: { guardrails?: Guardrails; trustedRows?: number } = {}) =>
   decide({
     policy,
+    guardrails: opts.guardrails ?? LOOSE,
     classNames: classes,
     yTrue,
     championPred: predsWith(championWrong),
     challengerPred: predsWith(challengerWrong),
+    trustedRows: opts.trustedRows ?? yTrue.length,
     options: { seed: 42, resamples: 200 },
   });
 
@@ -114,6 +119,66 @@ test('every decision carries intervals for every metric', () => {
       }
     }
   }
+});
+
+describe('guardrails on the trusted rows', () => {
+  const strict: Guardrails = { alpha: 0.05, min_accuracy: 0.8 };
+
+  test('a challenger significantly worse on the trusted rows is refused under any policy', () => {
+    // 7 trusted rows only the champion gets right: exact two-sided p = 2 * 0.5^7 = 0.015625 < 0.05.
+    const worse = [0, 1, 2, 10, 11, 20, 21];
+    for (const name of ['any_improvement', 'non_inferior', 'min_delta', 'significant'] as const) {
+      const d = run(p({ name, ...(name === 'non_inferior' ? { alpha: 0.001 } : {}) }), [], worse, { guardrails: strict });
+      expect(d.activated).toBe(false);
+      expect(d.violations[0]).toMatchObject({ code: 'trusted_significantly_worse', n: 30, only_champion_correct: 7, alpha: 0.05 });
+      expect(d.violations[0]?.p_value).toBeCloseTo(0.015625, 10);
+    }
+  });
+
+  test('a challenger below the minimum accuracy on the trusted rows is refused even when the champion is as bad', () => {
+    const wrong = [0, 1, 2, 3, 10, 11, 12, 20]; // 22 / 30 = 0.733
+    const d = run(p({ name: 'any_improvement' }), wrong, wrong, { guardrails: strict });
+    expect(d.activated).toBe(false);
+    expect(d.violations.map((v) => v.code)).toEqual(['trusted_below_minimum_accuracy']);
+    expect(d.violations[0]).toMatchObject({ min_accuracy: 0.8, n: 30 });
+  });
+
+  test('the decision keeps the trusted and growing rows apart; the guardrails see only the trusted ones', () => {
+    // The first 15 rows are trusted. The challenger loses 6 of them (p = 0.03125) and wins 8 growing rows:
+    // better overall, worse where it counts.
+    const d = run(p({ name: 'any_improvement' }), [15, 16, 17, 18, 19, 20, 21, 22], [0, 1, 2, 3, 4, 5], { guardrails: strict, trustedRows: 15 });
+    expect(d.trusted).toMatchObject({ n: 15, champion: { correct: 15 }, challenger: { correct: 9 } });
+    expect(d.growing).toMatchObject({ n: 15, champion: { correct: 7 }, challenger: { correct: 15 } });
+    expect(d.challenger.correct).toBeGreaterThan(d.champion?.correct as number);
+    expect(d.activated).toBe(false);
+    expect(d.violations.map((v) => v.code)).toContain('trusted_significantly_worse');
+    expect(d.guardrails).toEqual(strict);
+  });
+
+  test('with no growing rows the decision says so', () => {
+    const d = run(p({ name: 'any_improvement' }), [], []);
+    expect(d.growing).toBeNull();
+    expect(d.trusted.n).toBe(30);
+  });
+
+  test('trustedRows outside 1..n is a programming error', () => {
+    expect(() => run(p({ name: 'any_improvement' }), [], [], { trustedRows: 0 })).toThrow(RangeError);
+  });
+
+  test('guardrail alpha is bounded', () => {
+    expect(guardrailsSchema.safeParse({ alpha: 1e-300, min_accuracy: 0.5 }).success).toBe(false);
+    expect(guardrailsSchema.safeParse({ alpha: 0.5, min_accuracy: 0.5 }).success).toBe(false);
+    expect(guardrailsSchema.safeParse({ alpha: 0.05, min_accuracy: 0.5 }).success).toBe(true);
+  });
+});
+
+test('policy parameters are bounded: a request cannot switch a test off', () => {
+  expect(policySchema.safeParse({ name: 'non_inferior', alpha: 1e-300 }).success).toBe(false);
+  expect(policySchema.safeParse({ name: 'non_inferior', alpha: 0.0009 }).success).toBe(false);
+  expect(policySchema.safeParse({ name: 'non_inferior', alpha: 0.001 }).success).toBe(true);
+  expect(policySchema.safeParse({ name: 'significant', alpha: 0.9 }).success).toBe(false);
+  expect(policySchema.safeParse({ name: 'min_delta', min_delta: 0.9 }).success).toBe(false);
+  expect(policySchema.safeParse({ name: 'per_class_f1', class: 0, min_support: 1e6 }).success).toBe(false);
 });
 
 test('policy schema refuses unknown names and fields', () => {

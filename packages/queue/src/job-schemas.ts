@@ -10,9 +10,10 @@ const common = {
 };
 
 /**
- * Payload of a job on a model's queue: train a candidate, reset to the bootstrap version, or
- * bootstrap a model that has no version yet (queued by the trainer at start-up, so that it is
- * serialized with everything else).
+ * Payload of a job on a model's queue: train a candidate, reset to the bootstrap version,
+ * add to or replace the trusted evaluation rows (an admin's change), or bootstrap a model
+ * that has no version yet (queued by the trainer at start-up, so that it is serialized with
+ * everything else).
  */
 export const jobDataSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -24,6 +25,7 @@ export const jobDataSchema = z.discriminatedUnion('kind', [
     algorithm: z.string().optional(),
   }),
   z.strictObject({ kind: z.literal('reset'), ...common }),
+  z.strictObject({ kind: z.literal('trusted_eval'), ...common, mode: z.enum(['add', 'replace']), samples: labeledSetSchema }),
   z.strictObject({ kind: z.literal('bootstrap'), ...common }),
 ]);
 
@@ -35,7 +37,8 @@ export type JobName = JobData['kind'];
 
 /** Result of a finished job, as `/jobs/:id` shows it. Field names follow the lab's API. */
 export interface JobResult {
-  status: 'activated' | 'rejected';
+  /** `applied`: a change to the trusted evaluation rows, which activates nothing. */
+  status: 'activated' | 'rejected' | 'applied';
   model: string;
   /** The candidate's version (for a reset: the bootstrap version it went back to). */
   model_version: string;
@@ -51,11 +54,21 @@ export interface JobResult {
   challenger: ModelScore | null;
   champion: ModelScore | null;
   paired: GateDecision['paired'];
+  /** The model's guardrails the decision was held to. */
+  guardrails: GateDecision['guardrails'] | null;
+  /** Both models on the trusted rows (where the guardrails are checked) and on the growing rows, apart. */
+  trusted: GateDecision['trusted'] | null;
+  growing: GateDecision['growing'];
   n_training_samples: number;
   n_batch_samples: number;
+  /** Rows of the batch held out: they judged nothing now and join the growing set if the batch is activated. */
   batch_holdout: number;
   eval_set_size: number;
+  /** Rows in the model's trusted evaluation set after the job. */
+  trusted_set_size: number;
   fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
+  /** Time in the algorithm's fit, in ms; `duration_ms` minus this is the job's own overhead. */
+  fit_ms: number | null;
   duration_ms: number;
 }
 

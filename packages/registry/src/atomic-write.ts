@@ -32,7 +32,8 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so that a rename or link in it survives a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

@@ -1,10 +1,15 @@
 /**
- * @ct/registry: the artifact store on a directory. Atomic writes, validated reads, the
- * version history as a commit log, the active pointer, accumulated data and evaluation set.
+ * @ct/registry: the artifact store on a directory. Atomic and exclusive writes, validated and
+ * checksummed reads, the history as an append-only log, content-addressed data segments,
+ * the active pointer.
  */
 export * from './artifact';
 export * from './artifact-error';
 export * from './atomic-write';
+export * from './exclusive-create';
+export * from './history-log';
 export * from './model-store';
 export * from './read-json';
 export * from './records';
+export * from './sealed';
+export * from './segment-store';

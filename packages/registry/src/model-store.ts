@@ -1,18 +1,14 @@
-import { setHash, type LabeledSet } from '@ct/core';
-import { stat } from 'node:fs/promises';
+import { type LabeledSet } from '@ct/core';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactSchema, FORMAT_VERSION, verifyArtifact, type Artifact } from './artifact';
+import { artifactSchema, verifyArtifact, type Artifact } from './artifact';
 import { ArtifactError } from './artifact-error';
-import { writeJsonAtomic } from './atomic-write';
+import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+import { HistoryLog } from './history-log';
 import { readJsonFile } from './read-json';
-import {
-  historySchema,
-  taggedSetSchema,
-  versionDataSchema,
-  type History,
-  type HistoryEntry,
-  type VersionData,
-} from './records';
+import { versionDataSchema, type History, type HistoryEntry, type ModelState, type VersionData } from './records';
+import { readSealed, sealedText } from './sealed';
+import { SegmentStore } from './segment-store';
 
 /** Identity of the active file on disk: a change in any field means a new file was renamed in. */
 export interface FileStamp {
@@ -21,28 +17,46 @@ export interface FileStamp {
   size: number;
 }
 
-/** The active model's training state: what the next incremental job starts from. */
-export interface TrainingState {
-  accumulated: LabeledSet;
-  evalSet: LabeledSet;
+/** The rows that judge the next candidate: the trusted set and the growing set, apart. */
+export interface EvalRows {
+  trusted: LabeledSet;
+  growing: LabeledSet;
 }
 
+const VERSION_DIR = /^v(\d+)\.0-[0-9a-f]{6}$/;
+
+/** The command that rebuilds a lost history, named in the errors that need it. */
+export const REBUILD_COMMAND = 'npm run cli -- rebuild-history';
+
 /**
- * One model's artifacts under `<root>/models/<model>/`. Writes are atomic; reads are
- * validated. The history is the commit log: an attempt counts once its entry is written,
- * and {@link ModelStore.applyActive} brings the other files in line with it, so a writer
- * killed at any point leaves a state that the next run repairs rather than a torn one.
- * Only one writer per model may run at a time (the trainer serializes jobs per model).
+ * One model's artifacts under `<root>/models/<model>/`:
+ *
+ * - `history/<seq>.json`: the append-only log of attempts ({@link HistoryLog}); its newest
+ *   entry says what is live and what judges the next candidate. Appending an entry is the
+ *   commit point of a job, atomic across processes and hosts.
+ * - `versions/<v>/model.json` and `data.json`: every candidate, activated or not, with the
+ *   segments it was fitted on and judged by, and the entry that records it.
+ * - `segments/<hash>.json`: labeled rows, stored once ({@link SegmentStore}).
+ * - `model_active.json`: a copy of the active artifact for readers; the history wins when
+ *   they disagree, and {@link ModelStore.applyActive} brings it in line.
+ *
+ * Writes are atomic and proportional to the job's batch; reads are validated and checked
+ * against their checksums. Keep one instance per model and process: it caches what never
+ * changes (entries, segments).
  */
 export class ModelStore {
   /** `<root>/models/<model>`. */
   readonly dir: string;
+  readonly history: HistoryLog;
+  readonly segments: SegmentStore;
 
   constructor(
     root: string,
     readonly model: string,
   ) {
     this.dir = join(root, 'models', model);
+    this.history = new HistoryLog(join(this.dir, 'history'));
+    this.segments = new SegmentStore(join(this.dir, 'segments'));
   }
 
   /** Path of the active artifact (what the API serves). */
@@ -69,9 +83,9 @@ export class ModelStore {
     return this.readArtifact(join(this.versionDir(version), 'model.json'));
   }
 
-  /** The training rows, evaluation rows and batch of `version`. */
+  /** What `version` was fitted on and judged by, and its history entry. */
   readVersionData(version: string): Promise<VersionData> {
-    return readJsonFile(join(this.versionDir(version), 'data.json'), versionDataSchema);
+    return readSealed(join(this.versionDir(version), 'data.json'), 'version_data', versionDataSchema);
   }
 
   private async readArtifact(path: string): Promise<Artifact> {
@@ -93,83 +107,93 @@ export class ModelStore {
     }
   }
 
-  /** Every attempt so far (an empty history when the model has none). */
-  async readHistory(): Promise<History> {
+  /** Candidate versions on disk, by name (committed or not). */
+  async listVersions(): Promise<string[]> {
     try {
-      return await readJsonFile(join(this.dir, 'training_history.json'), historySchema);
+      return (await readdir(join(this.dir, 'versions'))).filter((n) => VERSION_DIR.test(n));
     } catch (err) {
-      if (err instanceof ArtifactError && err.kind === 'missing') {
-        return { format_version: FORMAT_VERSION, model: this.model, entries: [] };
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
   }
 
-  /** The version that should be live according to the history, or undefined before bootstrap. */
-  async committedActive(): Promise<string | undefined> {
-    return (await this.readHistory()).entries.at(-1)?.active_after;
+  /**
+   * The newest history entry, or undefined before the bootstrap. An empty history is only
+   * trusted when nothing else is there: versions without a history, or a history in the
+   * previous release's format, are reported (an ArtifactError), never taken for a new model,
+   * so the past is never silently bootstrapped over.
+   */
+  async head(): Promise<HistoryEntry | undefined> {
+    const head = await this.history.head();
+    if (head) return head;
+    const legacy = join(this.dir, 'training_history.json');
+    if (await access(legacy).then(() => true, () => false)) {
+      throw new ArtifactError('unsupported_format', legacy, 'a history written by an earlier release (format 1); this release keeps the history as history/<seq>.json. Move the model\'s folder aside to start it afresh');
+    }
+    const versions = await this.listVersions();
+    if (versions.length > 0) {
+      throw new ArtifactError(
+        'history_missing',
+        this.history.dir,
+        `the history is missing or empty but versions/ holds ${versions.length} version(s); nothing is bootstrapped over them. Rebuild the history with: ${REBUILD_COMMAND} --model ${this.model}`,
+      );
+    }
+    return undefined;
   }
 
-  /**
-   * The accumulated data and evaluation set of `version`: the top-level copies when they are
-   * tagged with it, else the version's own record (after a crash between commit and copy).
-   */
-  async readTrainingState(version: string): Promise<TrainingState> {
-    try {
-      const [acc, ev] = await Promise.all([
-        readJsonFile(join(this.dir, 'accumulated_data.json'), taggedSetSchema),
-        readJsonFile(join(this.dir, 'eval_set.json'), taggedSetSchema),
-      ]);
-      if (acc.version === version && ev.version === version) return { accumulated: acc.data, evalSet: ev.data };
-    } catch (err) {
-      if (!(err instanceof ArtifactError)) throw err;
-    }
-    const data = await this.readVersionData(version);
-    return { accumulated: data.training_set, evalSet: data.eval_set };
+  /** Every attempt so far, oldest first (see {@link ModelStore.head} for what an empty one means). */
+  async readHistory(): Promise<History> {
+    await this.head();
+    return { model: this.model, entries: [...(await this.history.sync())] };
+  }
+
+  /** The version that should be live according to the history, or undefined before bootstrap. */
+  async committedActive(): Promise<string | undefined> {
+    return (await this.head())?.state.active;
+  }
+
+  /** The training rows of `version`. */
+  async trainingRows(version: string): Promise<LabeledSet> {
+    return this.segments.concat((await this.readVersionData(version)).training);
+  }
+
+  /** The rows that judge the next candidate under `state`. */
+  async evalRows(state: ModelState): Promise<EvalRows> {
+    const [trusted, growing] = await Promise.all([this.segments.get(state.trusted), this.segments.concat(state.growing)]);
+    return { trusted, growing };
   }
 
   /**
    * Writes a candidate's artifact and data under `versions/<v>/`. Safe to repeat: a re-run
-   * of the same job produces the same version id and overwrites the same files.
+   * of the same job at the same head produces the same version id and the same files.
    */
   async writeCandidate(artifact: Artifact, data: VersionData): Promise<void> {
     const dir = this.versionDir(artifact.version);
-    await writeJsonAtomic(join(dir, 'data.json'), data);
+    await writeFileAtomic(join(dir, 'data.json'), sealedText('version_data', versionDataSchema.parse(data)));
     await writeJsonAtomic(join(dir, 'model.json'), artifact);
   }
 
-  /**
-   * Appends an attempt to the history: the commit point of a job. `current` is the history
-   * as the caller last read it (it saves a read: a model's jobs are serialized, and the
-   * caller has checked it is still current); without it the history is read here.
-   * Returns the new history.
-   */
-  async commit(entry: HistoryEntry, current?: History): Promise<History> {
-    const base = current ?? (await this.readHistory());
-    const next: History = { ...base, entries: [...base.entries, entry] };
-    await writeJsonAtomic(join(this.dir, 'training_history.json'), next);
-    return next;
+  /** Removes a candidate that lost its commit race, so that no folder outlives its entry. */
+  async removeCandidate(version: string): Promise<void> {
+    await rm(this.versionDir(version), { recursive: true, force: true });
   }
 
   /**
-   * Makes `model_active.json`, `accumulated_data.json` and `eval_set.json` match the last
-   * committed entry (`committed`: its `active_after`, when the caller already knows it).
-   * Idempotent; returns the active version, or undefined before bootstrap. The active file is
-   * written last so the API never serves a version whose training state is not in place.
+   * Appends an entry to the history: the commit point of a job. Throws CommitConflictError
+   * when another writer committed entry `entry.seq` first.
+   */
+  commit(entry: HistoryEntry): Promise<void> {
+    return this.history.append(entry);
+  }
+
+  /**
+   * Makes `model_active.json` match the committed active version (`committed`, when the caller
+   * already knows it). Idempotent; returns the active version, or undefined before bootstrap.
+   * A damaged active file is replaced: it is a copy, the version's own file is the original.
    */
   async applyActive(committed?: string): Promise<string | undefined> {
     const version = committed ?? (await this.committedActive());
     if (version === undefined) return undefined;
-    const data = await this.readVersionData(version);
-    const tagged = (set: LabeledSet) => ({
-      format_version: FORMAT_VERSION,
-      model: this.model,
-      version,
-      hash: setHash(set),
-      data: set,
-    });
-    await writeJsonAtomic(join(this.dir, 'accumulated_data.json'), tagged(data.training_set));
-    await writeJsonAtomic(join(this.dir, 'eval_set.json'), tagged(data.eval_set));
     const current = await this.readActive().catch(() => undefined);
     if (current?.version !== version) await writeJsonAtomic(this.activePath, await this.readVersion(version));
     return version;

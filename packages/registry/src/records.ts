@@ -1,15 +1,35 @@
-import { labeledSetSchema, modelNameSchema, VERSION_PATTERN } from '@ct/core';
+import { labeledSetSchema, VERSION_PATTERN } from '@ct/core';
 import { z } from 'zod';
-import { FORMAT_VERSION } from './artifact';
 
 const version = z.string().regex(VERSION_PATTERN);
+const hash = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** One attempt (bootstrap, training job or reset) in `training_history.json`. */
+/**
+ * What is live after a history entry, and what judges the next candidate: the active version,
+ * how many candidate versions exist (the next one is number `n_versions + 1`), the trusted
+ * evaluation rows and the growing ones, as segment hashes. The active version's training rows
+ * are in its version data.
+ */
+export const modelStateSchema = z.strictObject({
+  active: version,
+  n_versions: z.number().int().positive(),
+  trusted: hash,
+  /** Slices of activated batches, oldest first. */
+  growing: z.array(hash),
+});
+
+/** What is live after a history entry. */
+export type ModelState = z.infer<typeof modelStateSchema>;
+
+/** One attempt or change of a model, `history/<seq>.json`. */
 export const historyEntrySchema = z.strictObject({
-  /** The version this attempt produced (for a reset: the version it went back to). */
+  /** Position in the log, from 1: entry `seq` is created only if it does not exist yet. */
+  seq: z.number().int().positive(),
+  /** The version this attempt produced (for a reset: the version it went back to; for a trusted-set change: the active one). */
   version,
-  source: z.enum(['bootstrap', 'train', 'reset']),
-  status: z.enum(['activated', 'rejected']),
+  source: z.enum(['bootstrap', 'train', 'reset', 'trusted_eval']),
+  /** `applied`: a change that is not a candidate (the trusted set was replaced or extended). */
+  status: z.enum(['activated', 'rejected', 'applied']),
   job_id: z.string().nullable(),
   request_id: z.string().nullable(),
   created_at: z.iso.datetime(),
@@ -22,51 +42,57 @@ export const historyEntrySchema = z.strictObject({
   n_training_samples: z.number().int().nonnegative(),
   accuracy_new: z.number().nullable(),
   accuracy_previous: z.number().nullable(),
-  eval_set: z.strictObject({ size: z.number().int().nonnegative(), hash: z.string() }),
+  /** The rows that judged this attempt: trusted and growing apart. */
+  eval_set: z.strictObject({ size: z.number().int().nonnegative(), trusted: z.number().int().nonnegative(), growing: z.number().int().nonnegative() }),
   data_hash: z.string(),
   /**
-   * The job's full result: the gate's decision as data (policy, reason, violations, both
-   * models' scores with intervals, the paired comparison). Returned again when a finished job
-   * is re-run.
+   * The job's full result: the gate's decision as data (policy, guardrails, reason,
+   * violations, both models' scores with intervals, trusted and growing apart). Returned
+   * again when a finished job is re-run.
    */
   result: z.record(z.string(), z.unknown()),
   duration_ms: z.number().nonnegative(),
+  state: modelStateSchema,
 });
 
-/** One attempt in `training_history.json`. */
+/** One attempt in the history. */
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-/** `training_history.json`: every attempt, in order. */
-export const historySchema = z.strictObject({
-  format_version: z.literal(FORMAT_VERSION),
-  model: modelNameSchema,
-  entries: z.array(historyEntrySchema),
-});
+/** Every attempt, in order (the API's and tests' view of the log). */
+export interface History {
+  model: string;
+  entries: HistoryEntry[];
+}
 
-/** `training_history.json`: every attempt, in order. */
-export type History = z.infer<typeof historySchema>;
-
-/** `accumulated_data.json` and `eval_set.json`: a labeled set tagged with the version it belongs to. */
-export const taggedSetSchema = z.strictObject({
-  format_version: z.literal(FORMAT_VERSION),
-  model: modelNameSchema,
-  version,
-  hash: z.string(),
-  data: labeledSetSchema,
-});
-
-/** A labeled set tagged with the version it belongs to. */
-export type TaggedSet = z.infer<typeof taggedSetSchema>;
-
-/** `versions/<v>/data.json`: the training and evaluation rows of a candidate, for audit and recovery. */
+/**
+ * `versions/<v>/data.json`: what a candidate was fitted on and judged by, as segment hashes,
+ * and the history entry that records it. Enough to rebuild the history from `versions/`.
+ */
 export const versionDataSchema = z.strictObject({
-  format_version: z.literal(FORMAT_VERSION),
   job_id: z.string().nullable(),
-  training_set: labeledSetSchema,
-  eval_set: labeledSetSchema,
-  /** The batch as submitted (a rejected batch stays here and nowhere else). */
-  batch: labeledSetSchema,
+  /** The active version the candidate was gated against (null for a bootstrap). */
+  parent: version.nullable(),
+  /** Its training rows, in order. */
+  training: z.array(hash),
+  /** The batch as submitted (a rejected batch is kept here and nowhere else); null for a bootstrap. */
+  batch: hash.nullable(),
+  /** The batch's held-out slice: joins the growing set if the candidate is activated. */
+  batch_holdout: hash.nullable(),
+  trusted: hash,
+  growing: z.array(hash),
+  entry: historyEntrySchema,
 });
 
 /** `versions/<v>/data.json`. */
 export type VersionData = z.infer<typeof versionDataSchema>;
+
+/**
+ * `segments/<hash>.json`: labeled rows, stored once, named by their hash (`setHash` of the
+ * rows), which is also their checksum.
+ */
+export const segmentFileSchema = z.strictObject({
+  format_version: z.literal(2),
+  kind: z.literal('segment'),
+  rows: z.number().int().nonnegative(),
+  data: labeledSetSchema,
+});

@@ -1,4 +1,5 @@
-import { bootstrapStep, getAlgorithm, getModelSpec, trainingStep, TrainingDataError, type StepModel } from '@ct/core';
+import { bootstrapStep, getAlgorithm, getModelSpec, setHash, trainingStep, TrainingDataError, type StepModel } from '@ct/core';
+import { performance } from 'node:perf_hooks';
 import type { StepOutcome, StepTask } from './step-task';
 
 /**
@@ -10,14 +11,28 @@ export function runStep(task: StepTask, onProgress?: (fraction: number) => void)
   if (!spec) throw new TrainingDataError(`unknown model ${task.model}`);
   const algorithm = getAlgorithm(task.algorithm);
   if (!algorithm) throw new TrainingDataError(`unknown algorithm ${task.algorithm}`);
+  // The fit's own time, measured around the algorithm: the step also predicts and scores.
+  let fitMs = 0;
+  const timed: typeof algorithm = {
+    ...algorithm,
+    fit: (input) => {
+      const t0 = performance.now();
+      try {
+        return algorithm.fit(input);
+      } finally {
+        fitMs += performance.now() - t0;
+      }
+    },
+  };
   const m: StepModel = {
     classes: spec.classes,
     nFeatures: spec.features.length,
-    algorithm,
+    algorithm: timed,
     hyperparameters: task.hyperparameters,
     seed: spec.seed,
     evalFraction: spec.evalFraction,
     minBatchForEvalSlice: spec.minBatchForEvalSlice,
+    guardrails: spec.guardrails,
     ...(onProgress ? { onProgress } : {}),
   };
   let result;
@@ -29,6 +44,15 @@ export function runStep(task: StepTask, onProgress?: (fraction: number) => void)
     const champion = championAlgorithm.load(championAlgorithm.paramsSchema.parse(task.champion.params));
     result = trainingStep(m, { ...task, champion });
   }
-  const { model, ...rest } = result;
-  return { ...rest, params: model.toParams() };
+  return {
+    params: result.model.toParams(),
+    fit: result.fit,
+    hyperparameters: result.hyperparameters,
+    dataHash: setHash(result.trainingSet),
+    nTraining: result.trainingSet.y.length,
+    batchTrain: result.batchTrain,
+    batchHoldout: result.batchHoldout,
+    fitMs,
+    decision: result.decision,
+  };
 }

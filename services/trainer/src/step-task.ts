@@ -1,4 +1,4 @@
-import type { LabeledSet, Policy, StepResult } from '@ct/core';
+import type { FitReport, GateDecision, LabeledSet, Policy } from '@ct/core';
 
 /** Work sent to the fit thread: everything CPU-bound in a job (fit, predict, score, gate). */
 export type StepTask =
@@ -10,14 +10,31 @@ export type StepTask =
       hyperparameters: unknown;
       champion: { algorithm: string; params: unknown };
       accumulated: LabeledSet;
-      evalSet: LabeledSet;
+      trusted: LabeledSet;
+      growing: LabeledSet;
       batch: LabeledSet;
       fromScratch: boolean;
       policy: Policy;
     };
 
-/** What the fit thread sends back: the step's result with the model as its JSON parameters. */
-export type StepOutcome = Omit<StepResult, 'model'> & { params: unknown };
+/**
+ * What the fit thread sends back: the model as its JSON parameters, the decision, and only
+ * the rows the job stores (the batch's two parts), not the whole training set: the data hash
+ * and size are computed in the thread.
+ */
+export interface StepOutcome {
+  params: unknown;
+  fit: FitReport;
+  hyperparameters: unknown;
+  /** sha256 of the whole training set, recorded in the artifact. */
+  dataHash: string;
+  nTraining: number;
+  batchTrain: LabeledSet;
+  batchHoldout: LabeledSet;
+  /** Time spent in the algorithm's fit, in ms: the rest of a job is overhead the bench watches. */
+  fitMs: number;
+  decision: GateDecision;
+}
 
 /** Messages from the fit thread. */
 export type ThreadMessage =

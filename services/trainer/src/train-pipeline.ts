@@ -1,7 +1,8 @@
-import { getModelSpec, setHash, TrainingDataError, type LabeledSet, type ModelSpec } from '@ct/core';
+import { checkTrustedSet, concatSets, getModelSpec, TrainingDataError, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
 import { bootstrapJobId, jobDataSchema, type JobData, type JobProgress, type JobResult } from '@ct/queue';
-import { buildArtifact, ModelStore, type History, type HistoryEntry } from '@ct/registry';
+import { ArtifactError, buildArtifact, CommitConflictError, ModelStore, type HistoryEntry, type ModelState } from '@ct/registry';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { relative } from 'node:path';
 import type { Logger } from 'pino';
 import type { FitThreadClient } from './fit-thread-client';
 import { loadBundledDataset } from './load-dataset';
@@ -20,22 +21,64 @@ export interface PipelineDeps {
 /** The job as the pipeline sees it: BullMQ's Job, narrowed to what is used (tests pass real jobs). */
 export type PipelineJob = Pick<Job<unknown, JobResult>, 'id' | 'data' | 'updateProgress'>;
 
-const EMPTY: LabeledSet = { x: [], y: [] };
+type Progress = (stage: JobProgress['stage'], percent: number) => void;
 
-/** A committed attempt's result and the history that now ends with it. */
-interface Recorded {
-  result: JobResult;
-  history: History;
+/**
+ * How many times a job gates again after losing a commit race. Jobs of a model are serialized
+ * by the queue, so a race needs that guarantee to be broken (Redis restarted empty, say);
+ * each lost race means another job committed, so this bounds waiting, not progress.
+ */
+const MAX_COMMIT_ATTEMPTS = 20;
+
+/** What one job knows when it starts: the head of the history and the job's context. */
+interface JobContext {
+  store: ModelStore;
+  spec: ModelSpec;
+  data: JobData;
+  jobId: string;
+  started: number;
+  progress: Progress;
+  log: Logger;
+}
+
+/** A candidate to record: the fit thread's outcome and what it was fitted on and judged by. */
+interface Candidate {
+  source: 'bootstrap' | 'train';
+  algorithm: string;
+  outcome: StepOutcome;
+  batch: LabeledSet;
+  /** Its training rows as segments. */
+  training: string[];
+  batchHash: string | null;
+  holdoutHash: string | null;
+  trusted: string;
+  growing: string[];
+  fromScratch: boolean;
 }
 
 /**
- * Load, fit, evaluate, gate, publish: one job of a model's queue. The history entry is the
- * commit point. A job that finds its own entry (it was re-run after a crash past that point)
- * repairs the derived files and returns the stored result, so a re-run has the same effect as
- * one run. Bad data throws UnrecoverableError (no retry); anything else is retried.
+ * Load, fit, evaluate, gate, commit, publish: one job of a model's queue. Appending the
+ * history entry is the commit point, and it is exclusive: when another trainer committed
+ * first, the candidate is discarded and the job gated again against the new champion. A job
+ * that finds its own entry (a re-run after a crash past that point) brings the active file in
+ * line and returns the stored result, so a re-run has the same effect as one run. Bad data
+ * and damaged files fail at once (UnrecoverableError), naming what is wrong; anything else is
+ * retried.
  */
 export class TrainPipeline {
+  private readonly stores = new Map<string, ModelStore>();
+
   constructor(private readonly deps: PipelineDeps) {}
+
+  /** One store per model, kept: it caches history entries and data segments, which never change. */
+  private store(model: string): ModelStore {
+    let s = this.stores.get(model);
+    if (!s) {
+      s = new ModelStore(this.deps.dataDir, model);
+      this.stores.set(model, s);
+    }
+    return s;
+  }
 
   /** BullMQ processor. */
   async process(job: PipelineJob): Promise<JobResult> {
@@ -44,61 +87,75 @@ export class TrainPipeline {
     const data = parsed.data;
     const spec = getModelSpec(data.model);
     if (!spec) throw new UnrecoverableError(`unknown model ${data.model}`);
-    const jobId = job.id ?? 'unknown';
-    const store = new ModelStore(this.deps.dataDir, spec.name);
-    const log = this.deps.logger.child({ job_id: jobId, model: spec.name, kind: data.kind, request_id: data.request_id });
-
-    // The history is read once here and passed along; a model's jobs are serialized, and
-    // train() re-reads it once before committing to check that nothing else committed.
-    let history = await store.readHistory();
-    const committed = history.entries.find((e) => e.job_id === jobId);
-    if (committed) {
-      log.warn('job already committed; repairing derived files and returning its result');
-      await this.activate(store, spec.name, history.entries.at(-1)?.active_after);
-      return committed.result as unknown as JobResult;
-    }
-    const started = Date.now();
-    const progress = (stage: JobProgress['stage'], percent: number): void => {
-      void Promise.resolve(job.updateProgress({ stage, percent })).catch(() => undefined);
+    const ctx: JobContext = {
+      store: this.store(spec.name),
+      spec,
+      data,
+      jobId: job.id ?? 'unknown',
+      started: Date.now(),
+      progress: (stage, percent) => void Promise.resolve(job.updateProgress({ stage, percent })).catch(() => undefined),
+      log: this.deps.logger.child({ job_id: job.id, model: spec.name, kind: data.kind, request_id: data.request_id }),
     };
     try {
-      if (data.kind !== 'bootstrap' && history.entries.length === 0) {
-        // A job that reached the queue before the model's bootstrap (e.g. queued while no
-        // trainer ran): bootstrap first, under the bootstrap job's own id, then do the job.
-        const boot = { kind: 'bootstrap' as const, model: spec.name, request_id: data.request_id, body_hash: '' };
-        history = (await this.bootstrap(store, spec, boot, bootstrapJobId(spec.name), started, progress, history)).history;
-      }
-      let result: JobResult;
-      if (data.kind === 'bootstrap') {
-        result = (await this.bootstrap(store, spec, data, jobId, started, progress, history)).result;
-      } else if (data.kind === 'reset') {
-        result = await this.reset(store, data, jobId, started, history);
-      } else {
-        result = await this.train(store, spec, data, jobId, started, progress, log, history);
-      }
-      progress('done', 100);
+      const result = await this.runWithRetries(ctx);
+      ctx.progress('done', 100);
       return result;
     } catch (err) {
       if (err instanceof TrainingDataError) throw new UnrecoverableError(err.message);
+      if (err instanceof ArtifactError) {
+        // Damage no retry can repair: fail now, naming the file (relative to the data directory).
+        const message = `${relative(this.deps.dataDir, err.path)}: ${err.kind}: ${err.reason}`;
+        ctx.log.error({ err: message }, 'model files damaged; job refused');
+        throw new UnrecoverableError(message);
+      }
       throw err;
     }
   }
 
-  private async bootstrap(
-    store: ModelStore,
-    spec: ModelSpec,
-    data: JobData,
-    jobId: string,
-    started: number,
-    progress: (stage: JobProgress['stage'], percent: number) => void,
-    history: History,
-  ): Promise<Recorded> {
-    const first = history.entries[0];
-    if (first) {
-      // Already bootstrapped (another replica, or an earlier start): nothing to do.
-      await this.activate(store, spec.name, history.entries.at(-1)?.active_after);
-      return { result: first.result as unknown as JobResult, history };
+  private async runWithRetries(ctx: JobContext): Promise<JobResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(ctx);
+      } catch (err) {
+        if (!(err instanceof CommitConflictError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+        ctx.log.info({ seq: err.seq, attempt }, 'another trainer committed first; gating again against the new champion');
+      }
     }
+  }
+
+  private async runOnce(ctx: JobContext): Promise<JobResult> {
+    const { store, data, jobId } = ctx;
+    let head = await store.head();
+    const committed = await store.history.findJob(jobId);
+    if (committed) {
+      if (data.kind !== 'bootstrap') ctx.log.info({ seq: committed.seq }, 'job already committed (a re-run); returning its result');
+      await this.activate(store, head?.state.active);
+      return committed.result as unknown as JobResult;
+    }
+    if (!head) {
+      // The model has no version yet. A job that reached the queue before the bootstrap (e.g.
+      // queued while no trainer ran) bootstraps first, under the bootstrap job's own id.
+      const boot = await this.bootstrap({ ...ctx, jobId: bootstrapJobId(ctx.spec.name) });
+      if (data.kind === 'bootstrap') return boot;
+      head = await store.head();
+      if (!head) throw new Error('bootstrap left no history entry');
+    }
+    switch (data.kind) {
+      case 'bootstrap':
+        // Already bootstrapped (an earlier start, or another replica): nothing to do.
+        await this.activate(store, head.state.active);
+        return (await store.history.sync())[0]?.result as unknown as JobResult;
+      case 'reset':
+        return this.reset(ctx, head);
+      case 'trusted_eval':
+        return this.changeTrusted(ctx, data, head);
+      case 'train':
+        return this.train(ctx, data, head);
+    }
+  }
+
+  private async bootstrap(ctx: JobContext): Promise<JobResult> {
+    const { store, spec, progress } = ctx;
     progress('loading', 5);
     const dataset = await loadBundledDataset(this.deps.datasetsDir, spec);
     progress('fitting', 10);
@@ -107,24 +164,28 @@ export class TrainPipeline {
       (f) => progress('fitting', 10 + Math.round(f * 70)),
     );
     progress('publishing', 90);
-    return this.record(store, spec, data, jobId, started, outcome, history, { source: 'bootstrap', algorithm: spec.algorithm, batch: EMPTY, active: null, fromScratch: true });
+    const trainHash = await store.segments.put(outcome.batchTrain);
+    const trusted = await store.segments.put(outcome.batchHoldout);
+    return this.record(ctx, undefined, {
+      source: 'bootstrap',
+      algorithm: spec.algorithm,
+      outcome,
+      batch: { x: [], y: [] },
+      training: [trainHash],
+      batchHash: null,
+      holdoutHash: null,
+      trusted,
+      growing: [],
+      fromScratch: true,
+    });
   }
 
-  private async train(
-    store: ModelStore,
-    spec: ModelSpec,
-    data: Extract<JobData, { kind: 'train' }>,
-    jobId: string,
-    started: number,
-    progress: (stage: JobProgress['stage'], percent: number) => void,
-    log: Logger,
-    history: History,
-  ): Promise<JobResult> {
+  private async train(ctx: JobContext, data: Extract<JobData, { kind: 'train' }>, head: HistoryEntry): Promise<JobResult> {
+    const { store, spec, progress } = ctx;
     progress('loading', 5);
-    const active = history.entries.at(-1)?.active_after;
-    if (!active) throw new Error('model has no active version yet');
-    const champion = await store.readVersion(active);
-    const state = await store.readTrainingState(active);
+    const state = head.state;
+    const [champion, parent, evalRows] = await Promise.all([store.readVersion(state.active), store.readVersionData(state.active), store.evalRows(state)]);
+    const accumulated = data.retrain_from_scratch ? { x: [], y: [] } : await store.segments.concat(parent.training);
     const algorithm = data.algorithm ?? spec.algorithm;
     progress('fitting', 10);
     const outcome = await this.deps.fitThread.run(
@@ -134,8 +195,9 @@ export class TrainPipeline {
         algorithm,
         hyperparameters: {},
         champion: { algorithm: champion.body.algorithm, params: champion.body.params },
-        accumulated: state.accumulated,
-        evalSet: state.evalSet,
+        accumulated,
+        trusted: evalRows.trusted,
+        growing: evalRows.growing,
         batch: data.samples,
         fromScratch: data.retrain_from_scratch,
         policy: data.policy,
@@ -143,125 +205,133 @@ export class TrainPipeline {
       (f) => progress('fitting', 10 + Math.round(f * 70)),
     );
     progress('publishing', 90);
-    // Compare-and-swap: nothing may have been committed since this job read the history, so
-    // the champion it was gated against is still the live one and its version number is
-    // free. Jobs of a model are serialized, so this only trips if that guarantee is broken;
-    // the retry then gates against the new champion.
-    const now = await store.readHistory();
-    if (now.entries.length !== history.entries.length) {
-      throw new Error(`history changed during the job (active ${active} -> ${String(now.entries.at(-1)?.active_after)})`);
-    }
-    const { result } = await this.record(store, spec, data, jobId, started, outcome, now, {
+    const [batchHash, trainHash, holdoutHash] = await Promise.all([
+      store.segments.put(data.samples),
+      store.segments.put(outcome.batchTrain),
+      outcome.batchHoldout.y.length > 0 ? store.segments.put(outcome.batchHoldout) : Promise.resolve(null),
+    ]);
+    const result = await this.record(ctx, head, {
       source: 'train',
       algorithm,
+      outcome,
       batch: data.samples,
-      active,
+      training: data.retrain_from_scratch ? [trainHash] : [...parent.training, trainHash],
+      batchHash,
+      holdoutHash,
+      trusted: state.trusted,
+      growing: state.growing,
       fromScratch: data.retrain_from_scratch,
     });
-    log.info({ status: result.status, version: result.model_version, accuracy_new: result.accuracy_new, accuracy_previous: result.accuracy_previous }, 'job decided');
+    ctx.log.info(
+      { status: result.status, version: result.model_version, accuracy_new: result.accuracy_new, accuracy_previous: result.accuracy_previous, violations: result.violations.map((v) => v.code) },
+      'job decided',
+    );
     return result;
   }
 
-  private async record(
-    store: ModelStore,
-    spec: ModelSpec,
-    data: JobData,
-    jobId: string,
-    started: number,
-    outcome: StepOutcome,
-    history: History,
-    ctx: { source: 'bootstrap' | 'train'; algorithm: string; batch: LabeledSet; active: string | null; fromScratch: boolean },
-  ): Promise<Recorded> {
-    const n = history.entries.filter((e) => e.source !== 'reset').length + 1;
-    const dataHash = setHash(outcome.trainingSet);
+  /**
+   * Writes the candidate under `versions/`, then commits its entry. Losing the commit race
+   * removes the candidate (no folder outlives a lost race) and throws CommitConflictError.
+   */
+  private async record(ctx: JobContext, head: HistoryEntry | undefined, c: Candidate): Promise<JobResult> {
+    const { store, spec, data, jobId } = ctx;
+    const n = (head?.state.n_versions ?? 0) + 1;
+    const o = c.outcome;
     const artifact = buildArtifact(n, {
       model: spec.name,
-      algorithm: ctx.algorithm,
+      algorithm: c.algorithm,
       classes: [...spec.classes],
       features: spec.features.map((f) => f.name),
-      hyperparameters: outcome.hyperparameters as Record<string, unknown>,
+      hyperparameters: o.hyperparameters as Record<string, unknown>,
       seed: spec.seed,
-      params: outcome.params,
-      training: { data_hash: dataHash, n_samples: outcome.trainingSet.y.length, fit: outcome.fit },
+      params: o.params,
+      training: { data_hash: o.dataHash, n_samples: o.nTraining, fit: o.fit },
     });
-    await store.writeCandidate(artifact, {
-      format_version: 1,
-      job_id: jobId,
-      training_set: outcome.trainingSet,
-      eval_set: outcome.evalSet,
-      batch: ctx.batch,
+    const d = o.decision;
+    const active = head?.state.active ?? null;
+    const stateAfter: ModelState = d.activated
+      ? { active: artifact.version, n_versions: n, trusted: c.trusted, growing: c.holdoutHash ? [...c.growing, c.holdoutHash] : c.growing }
+      : { ...(head as HistoryEntry).state, n_versions: n };
+    const trustedRows = (await store.segments.get(stateAfter.trusted)).y.length;
+    const result = decisionResult(spec.name, artifact.version, active, d, {
+      nTraining: o.nTraining,
+      nBatch: c.batch.y.length,
+      holdout: c.source === 'bootstrap' ? 0 : o.batchHoldout.y.length,
+      trustedSetSize: trustedRows,
+      fit: o.fit,
+      fitMs: o.fitMs,
+      durationMs: Date.now() - ctx.started,
     });
-    const d = outcome.decision;
-    const activated = d.activated;
-    const activeAfter = activated ? artifact.version : (ctx.active as string);
-    const result: JobResult = {
-      status: activated ? 'activated' : 'rejected',
-      model: spec.name,
-      model_version: artifact.version,
-      active_version: activeAfter,
-      accuracy_new: d.challenger.accuracy,
-      accuracy_previous: d.champion?.accuracy ?? null,
-      model_updated: activated,
-      message: activated
-        ? `model updated: ${artifact.version} is now active (accuracy ${fmt(d.challenger.accuracy)}${d.champion ? ` vs ${fmt(d.champion.accuracy)}` : ''} on ${d.challenger.n} evaluation rows)`
-        : `model not updated: ${artifact.version} rejected, ${ctx.active} stays active; ${d.reason}`,
-      policy: d.policy,
-      reason: d.reason,
-      violations: d.violations,
-      challenger: d.challenger,
-      champion: d.champion,
-      paired: d.paired,
-      n_training_samples: outcome.trainingSet.y.length,
-      n_batch_samples: ctx.batch.y.length,
-      batch_holdout: outcome.batchHoldout,
-      eval_set_size: outcome.evalSet.y.length,
-      fit: outcome.fit,
-      duration_ms: Date.now() - started,
-    };
     const entry: HistoryEntry = {
+      seq: (head?.seq ?? 0) + 1,
       version: artifact.version,
-      source: ctx.source,
-      status: result.status,
+      source: c.source,
+      status: d.activated ? 'activated' : 'rejected',
       job_id: jobId,
       request_id: data.request_id,
       created_at: artifact.created_at,
-      active_before: ctx.active,
-      active_after: activeAfter,
-      algorithm: ctx.algorithm,
-      retrain_from_scratch: ctx.fromScratch,
+      active_before: active,
+      active_after: stateAfter.active,
+      algorithm: c.algorithm,
+      retrain_from_scratch: c.fromScratch,
       n_batch_samples: result.n_batch_samples,
-      n_training_samples: result.n_training_samples,
+      n_training_samples: o.nTraining,
       accuracy_new: result.accuracy_new,
       accuracy_previous: result.accuracy_previous,
-      eval_set: { size: outcome.evalSet.y.length, hash: setHash(outcome.evalSet) },
-      data_hash: dataHash,
+      eval_set: { size: d.challenger.n, trusted: d.trusted.n, growing: d.growing?.n ?? 0 },
+      data_hash: o.dataHash,
       result: result as unknown as Record<string, unknown>,
       duration_ms: result.duration_ms,
+      state: stateAfter,
     };
-    const next = await store.commit(entry, history);
-    if (activated) await this.activate(store, spec.name, activeAfter);
-    return { result, history: next };
+    await store.writeCandidate(artifact, {
+      job_id: jobId,
+      parent: active,
+      training: c.training,
+      batch: c.batchHash,
+      batch_holdout: c.holdoutHash,
+      trusted: c.trusted,
+      growing: c.growing,
+      entry,
+    });
+    try {
+      await store.commit(entry);
+    } catch (err) {
+      if (err instanceof CommitConflictError) {
+        // Keep the folder only if the winner committed this very candidate (same number, same body).
+        const entries = await store.history.sync();
+        if (!entries.some((e) => e.version === artifact.version)) await store.removeCandidate(artifact.version);
+      }
+      throw err;
+    }
+    if (d.activated) await this.activate(store, stateAfter.active);
+    return result;
   }
 
-  private async reset(store: ModelStore, data: JobData, jobId: string, started: number, history: History): Promise<JobResult> {
-    const boot = history.entries.find((e) => e.source === 'bootstrap');
-    if (!boot) throw new Error('model has no bootstrap version');
-    const active = history.entries.at(-1)?.active_after ?? null;
+  private async reset(ctx: JobContext, head: HistoryEntry): Promise<JobResult> {
+    const { store, data, jobId } = ctx;
+    const boot = (await store.history.sync())[0];
+    if (boot?.source !== 'bootstrap') throw new ArtifactError('inconsistent', store.history.dir, 'the first history entry is not a bootstrap');
+    const active = head.state.active;
+    const stateAfter: ModelState = { active: boot.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing: [] };
+    const trustedRows = (await store.segments.get(stateAfter.trusted)).y.length;
     const result: JobResult = {
       ...(boot.result as unknown as JobResult),
       status: 'activated',
       model_version: boot.version,
       active_version: boot.version,
       model_updated: active !== boot.version,
-      message: `model reset: ${boot.version} (bootstrap) is active again${active && active !== boot.version ? `, replacing ${active}` : ''}; history kept`,
+      message: `model reset: ${boot.version} (bootstrap) is active again${active !== boot.version ? `, replacing ${active}` : ''}; the growing evaluation rows are cleared, the trusted ones kept; history kept`,
       reason: 'reset to the bootstrap version on request',
       violations: [],
       n_batch_samples: 0,
       batch_holdout: 0,
-      duration_ms: Date.now() - started,
+      trusted_set_size: trustedRows,
+      duration_ms: Date.now() - ctx.started,
     };
     await store.commit({
       ...boot,
+      seq: head.seq + 1,
       source: 'reset',
       status: 'activated',
       job_id: jobId,
@@ -270,18 +340,123 @@ export class TrainPipeline {
       active_before: active,
       active_after: boot.version,
       n_batch_samples: 0,
+      eval_set: { size: trustedRows, trusted: trustedRows, growing: 0 },
       result: result as unknown as Record<string, unknown>,
       duration_ms: result.duration_ms,
-    }, history);
-    await this.activate(store, data.model, boot.version);
+      state: stateAfter,
+    });
+    await this.activate(store, boot.version);
     return result;
   }
 
-  /** Brings the derived files in line with `version` (the committed active one) and announces it. */
-  private async activate(store: ModelStore, model: string, version: string | undefined): Promise<void> {
-    const applied = await store.applyActive(version);
-    if (applied) await this.deps.publish(model, applied);
+  /** An admin's change to the trusted evaluation rows: a history entry, no new version. */
+  private async changeTrusted(ctx: JobContext, data: Extract<JobData, { kind: 'trusted_eval' }>, head: HistoryEntry): Promise<JobResult> {
+    const { store, spec, jobId } = ctx;
+    const before = await store.segments.get(head.state.trusted);
+    const next = data.mode === 'replace' ? data.samples : concatSets(before, data.samples);
+    checkTrustedSet(next, { classes: spec.classes, nFeatures: spec.features.length });
+    const trusted = await store.segments.put(next);
+    const stateAfter: ModelState = { ...head.state, trusted };
+    const active = head.state.active;
+    const verb = data.mode === 'replace' ? 'replaced' : 'extended';
+    const result: JobResult = {
+      status: 'applied',
+      model: spec.name,
+      model_version: active,
+      active_version: active,
+      accuracy_new: null,
+      accuracy_previous: null,
+      model_updated: false,
+      message: `trusted evaluation rows ${verb}: ${next.y.length} rows (were ${before.y.length}); ${active} stays active and every later candidate is judged on them`,
+      policy: null,
+      guardrails: spec.guardrails,
+      reason: `trusted evaluation rows ${verb} on request`,
+      violations: [],
+      challenger: null,
+      champion: null,
+      paired: null,
+      trusted: null,
+      growing: null,
+      n_training_samples: 0,
+      n_batch_samples: data.samples.y.length,
+      batch_holdout: 0,
+      eval_set_size: next.y.length,
+      trusted_set_size: next.y.length,
+      fit: null,
+      fit_ms: null,
+      duration_ms: Date.now() - ctx.started,
+    };
+    await store.commit({
+      seq: head.seq + 1,
+      version: active,
+      source: 'trusted_eval',
+      status: 'applied',
+      job_id: jobId,
+      request_id: data.request_id,
+      created_at: new Date().toISOString(),
+      active_before: active,
+      active_after: active,
+      algorithm: head.algorithm,
+      retrain_from_scratch: false,
+      n_batch_samples: data.samples.y.length,
+      n_training_samples: 0,
+      accuracy_new: null,
+      accuracy_previous: null,
+      eval_set: { size: next.y.length, trusted: next.y.length, growing: 0 },
+      data_hash: trusted,
+      result: result as unknown as Record<string, unknown>,
+      duration_ms: result.duration_ms,
+      state: stateAfter,
+    });
+    ctx.log.info({ rows: next.y.length, mode: data.mode }, 'trusted evaluation rows changed');
+    return result;
   }
+
+  /** Brings the active file in line with `version` (the committed active one) and announces it. */
+  private async activate(store: ModelStore, version: string | undefined): Promise<void> {
+    const applied = await store.applyActive(version);
+    if (applied) await this.deps.publish(store.model, applied);
+  }
+}
+
+/** The job result of a gated candidate (or a bootstrap), in the lab's field names plus the gate's. */
+function decisionResult(
+  model: string,
+  version: string,
+  active: string | null,
+  d: GateDecision,
+  n: { nTraining: number; nBatch: number; holdout: number; trustedSetSize: number; fit: JobResult['fit']; fitMs: number; durationMs: number },
+): JobResult {
+  const rows = `${d.challenger.n} evaluation rows (${d.trusted.n} trusted, ${d.growing?.n ?? 0} growing)`;
+  return {
+    status: d.activated ? 'activated' : 'rejected',
+    model,
+    model_version: version,
+    active_version: d.activated ? version : (active as string),
+    accuracy_new: d.challenger.accuracy,
+    accuracy_previous: d.champion?.accuracy ?? null,
+    model_updated: d.activated,
+    message: d.activated
+      ? `model updated: ${version} is now active (accuracy ${fmt(d.challenger.accuracy)}${d.champion ? ` vs ${fmt(d.champion.accuracy)}` : ''} on ${rows})`
+      : `model not updated: ${version} rejected, ${active} stays active; ${d.reason}`,
+    policy: d.policy,
+    guardrails: d.guardrails,
+    reason: d.reason,
+    violations: d.violations,
+    challenger: d.challenger,
+    champion: d.champion,
+    paired: d.paired,
+    trusted: d.trusted,
+    growing: d.growing,
+    n_training_samples: n.nTraining,
+    n_batch_samples: n.nBatch,
+    batch_holdout: n.holdout,
+    eval_set_size: d.challenger.n,
+    trusted_set_size: n.trustedSetSize,
+    fit: n.fit,
+    fit_ms: Math.round(n.fitMs * 100) / 100,
+    duration_ms: n.durationMs,
+  };
 }
 
 const fmt = (v: number): string => v.toFixed(4);

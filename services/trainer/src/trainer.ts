@@ -61,6 +61,11 @@ export class Trainer {
       const queue = new Queue<JobData, JobResult>(name, { connection: this.connection, prefix: this.opts.prefix, defaultJobOptions });
       this.queues.push(queue);
       await queue.setGlobalConcurrency(1);
+      // The setting lives in Redis: a Redis restarted empty forgets it, and two trainers would
+      // then run two jobs of one model at once. Set it again on every (re)connection.
+      this.connection.on('ready', () => {
+        queue.setGlobalConcurrency(1).catch((err: Error) => logger.warn({ err: err.message, model }, 'could not re-assert the global concurrency'));
+      });
       const worker = new Worker<JobData, JobResult>(name, (job) => pipeline.process(job), {
         connection: this.connection,
         prefix: this.opts.prefix,

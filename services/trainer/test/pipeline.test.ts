@@ -1,6 +1,6 @@
 import { ModelStore } from '@ct/registry';
 import type { JobResult } from '@ct/queue';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import pino from 'pino';
 import { FitThreadClient } from '../src/fit-thread-client';
 import { TrainPipeline, type PipelineJob } from '../src/train-pipeline';
@@ -57,10 +57,11 @@ test('a job re-run after it committed has the same effect as one run', async () 
   await pipeline.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
   const first = await pipeline.process(job('iris.j1', train));
   const store = new ModelStore(box.dataDir, 'iris');
-  const historyAfterOne = await readFile(`${store.dir}/training_history.json`, 'utf8');
+  const historyAfterOne = await readdir(store.history.dir);
   const second: JobResult = await pipeline.process(job('iris.j1', train));
   expect(second).toEqual(first);
-  expect(await readFile(`${store.dir}/training_history.json`, 'utf8')).toBe(historyAfterOne);
+  expect(await readdir(store.history.dir)).toEqual(historyAfterOne);
+  expect(historyAfterOne.filter((n) => n.endsWith('.json'))).toHaveLength(2);
 });
 
 test('a crash between commit and activation is repaired by the re-run', async () => {
@@ -91,7 +92,7 @@ test('reset goes back to the bootstrap version and keeps every attempt', async (
   // The next candidate continues the numbering: no version id is ever reused.
   const next = await pipeline.process(job('iris.j4', train));
   expect(next.model_version).toMatch(/^v3\.0-/);
-  expect((await store.readTrainingState(boot.model_version)).accumulated.y).toHaveLength(120);
+  expect((await store.trainingRows(boot.model_version)).y).toHaveLength(120);
 });
 
 test('a training job that arrives before the bootstrap bootstraps first, then trains', async () => {

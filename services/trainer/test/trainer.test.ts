@@ -65,28 +65,35 @@ describe('Trainer on the real Redis', () => {
     const h = await store.readHistory();
     expect(h.entries).toHaveLength(1);
     expect(h.entries[0]).toMatchObject({ source: 'bootstrap', status: 'activated', n_training_samples: 120 });
-    expect(h.entries[0]?.eval_set.size).toBe(30);
+    expect(h.entries[0]?.eval_set).toEqual({ size: 30, trusted: 30, growing: 0 });
     expect(h.entries[0]?.version).toMatch(/^v1\.0-[0-9a-f]{6}$/);
   });
 
-  test('a training job is gated against the champion on the same rows and activated', async () => {
+  test('a training job is gated against the champion on the same rows, never its own, and activated', async () => {
     const job = await queue.add('train', trainData(cleanBatch(3, 20)));
     const progress: unknown[] = [];
     events.on('progress', ({ jobId, data }) => jobId === job.id && progress.push(data));
     const result = await job.waitUntilFinished(events, 30_000);
-    expect(result).toMatchObject({ status: 'activated', model_updated: true, n_training_samples: 136, batch_holdout: 4, eval_set_size: 34 });
+    // The batch's slice of 4 judged nothing: both models were scored on the 30 trusted rows.
+    expect(result).toMatchObject({ status: 'activated', model_updated: true, n_training_samples: 136, batch_holdout: 4, eval_set_size: 30, trusted_set_size: 30 });
+    expect(result.trusted).toMatchObject({ n: 30 });
+    expect(result.growing).toBeNull();
     expect(result.champion.n).toBe(result.challenger.n);
     expect(result.model_version).toMatch(/^v2\.0-/);
     expect(progress.length).toBeGreaterThan(0);
     expect((await store.readActive())?.version).toBe(result.model_version);
-    const state = await store.readTrainingState(result.model_version);
-    expect(state.accumulated.y).toHaveLength(136);
-    expect(state.evalSet.y).toHaveLength(34);
+    expect((await store.trainingRows(result.model_version)).y).toHaveLength(136);
+    // Now that the batch is activated, its slice joins the growing rows for later decisions.
+    const head = await store.head();
+    const rows = await store.evalRows(head!.state);
+    expect(rows.trusted.y).toHaveLength(30);
+    expect(rows.growing.y).toHaveLength(4);
   });
 
   test('a rejected batch leaves accumulated data and the evaluation set as they were', async () => {
     const active = (await store.committedActive()) as string;
-    const before = await store.readTrainingState(active);
+    const stateBefore = (await store.head())!.state;
+    const before = { training: await store.trainingRows(active), eval: await store.evalRows(stateBefore) };
     const rng = createRng(99);
     const noise: LabeledSet = { x: [], y: [] };
     for (let i = 0; i < 20; i++) {
@@ -96,12 +103,14 @@ describe('Trainer on the real Redis', () => {
     const job = await queue.add('train', trainData(noise, { retrain_from_scratch: true }));
     const result = await job.waitUntilFinished(events, 30_000);
     expect(result.status).toBe('rejected');
-    expect(result.violations[0].code).toBe('accuracy_decreased');
+    expect(result.violations.map((v: { code: string }) => v.code)).toEqual(['trusted_significantly_worse', 'trusted_below_minimum_accuracy', 'accuracy_decreased']);
     expect(await store.committedActive()).toBe(active);
-    expect(await store.readTrainingState(active)).toEqual(before);
+    const stateAfter = (await store.head())!.state;
+    expect({ ...stateAfter, n_versions: 0 }).toEqual({ ...stateBefore, n_versions: 0 });
+    expect({ training: await store.trainingRows(active), eval: await store.evalRows(stateAfter) }).toEqual(before);
     // The rejected candidate is kept for audit, with its batch.
     const record = await store.readVersionData(result.model_version);
-    expect(record.batch).toEqual(noise);
+    expect(await store.segments.get(record.batch as string)).toEqual(noise);
   });
 
   test('bad data fails at once without retries (UnrecoverableError)', async () => {
