@@ -17,6 +17,15 @@ export interface ModelSchemas {
   row: z.ZodType<Record<string, number>>;
   batch: z.ZodType<{ records: Record<string, number>[] }>;
   train: z.ZodType<TrainBody>;
+  trusted: z.ZodType<TrustedBody>;
+}
+
+/** Fewest rows a trusted evaluation set may have (enough to compare two models on). */
+export const MIN_TRUSTED_SAMPLES = 10;
+
+/** A validated body of `PUT`/`POST /model/trusted-eval`. */
+export interface TrustedBody {
+  samples: (Record<string, number> & { label: number })[];
 }
 
 /** A validated `/train` body. */
@@ -68,5 +77,8 @@ export function modelSchemas(spec: ModelSpec): ModelSchemas {
       algorithm: z.enum(algorithmNames as [string, ...string[]]).optional(),
     })
     .meta({ id: `${spec.name}_train_request` });
-  return { row, batch, train };
+  const trusted = z
+    .strictObject({ samples: z.array(sample).min(MIN_TRUSTED_SAMPLES).max(MAX_TRAIN_SAMPLES) })
+    .meta({ id: `${spec.name}_trusted_eval_request`, description: 'Rows an admin vouches for: every later candidate is judged on them, and the guardrails apply there' });
+  return { row, batch, train, trusted };
 }

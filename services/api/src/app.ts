@@ -8,8 +8,9 @@ import { ApiError } from './errors/api-error';
 import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
 import { buildOpenApi } from './openapi';
 import { healthHandler } from './routes/health';
-import { jobStatusHandler, resetHandler, trainHandler } from './routes/jobs';
+import { jobStatusHandler, resetHandler, trainHandler, trustedEvalHandler } from './routes/jobs';
 import { modelInfoHandler } from './routes/model-info';
+import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { requestIdOf } from './request-id';
 
 /**
@@ -54,6 +55,9 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
   model.post('/train', trainHandler(deps, resolve));
   model.get('/model/info', modelInfoHandler(deps, resolve));
   model.delete('/model/history', resetHandler(deps, resolve));
+  model.get('/model/trusted-eval', trustedEvalInfoHandler(deps, resolve));
+  model.put('/model/trusted-eval', trustedEvalHandler(deps, resolve, 'replace'));
+  model.post('/model/trusted-eval', trustedEvalHandler(deps, resolve, 'add'));
   app.use('/', model);
   app.use('/models/:model', model);
 

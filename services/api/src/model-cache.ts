@@ -14,7 +14,10 @@ export interface LoadedModel {
 
 /** What `/health` says about one model's reloads. */
 export interface ReloadStatus {
-  /** `loading`: nothing served yet; `ready`: the latest file is served; `degraded`: the latest file failed, the last good one is served. */
+  /**
+   * `loading`: nothing served yet; `ready`: the committed version is served; `degraded`: a
+   * file is damaged or failed to load, and the best good version is served (`last_error` says why).
+   */
   state: 'loading' | 'ready' | 'degraded';
   active_version: string | null;
   loaded_at: string | null;
@@ -23,20 +26,24 @@ export interface ReloadStatus {
 }
 
 interface Slot {
+  store: ModelStore;
   current: LoadedModel | undefined;
-  lastError: { message: string; at: Date; stamp: FileStamp | undefined } | undefined;
+  /** What is wrong with the model's files, or with the last load: `/health` shows it. */
+  problem: { message: string; at: Date } | undefined;
+  /** The committed version, the active file's stamp and the problem seen at the last look: unchanged means nothing to do. */
+  seen: string | undefined;
   inFlight: Promise<void> | undefined;
   again: boolean;
 }
 
-const sameStamp = (a: FileStamp | undefined, b: FileStamp | undefined): boolean =>
-  a?.ino === b?.ino && a?.mtimeMs === b?.mtimeMs && a?.size === b?.size;
-
 /**
- * The API's in-memory models. A reload reads and validates the new active file completely
- * before swapping one reference, so requests see either the old version or the new one and
- * a bad file never replaces a good model. Reloads of a model are single-flight; a trigger
- * during a reload schedules one more.
+ * The API's in-memory models. The history says which version is live; `model_active.json`
+ * is its copy, read first because it is one file. A reload reads and validates the new
+ * version completely before swapping one reference, so requests see either the old version
+ * or the new one, and a bad file never replaces a good model. When the active file is
+ * damaged the committed version is served from `versions/`; when the history is damaged the
+ * active file is served; either way `/health` says `degraded` and why. Reloads of a model
+ * are single-flight; a trigger during a reload schedules one more.
  */
 export class ModelCache {
   private readonly slots = new Map<string, Slot>();
@@ -45,7 +52,9 @@ export class ModelCache {
   constructor(
     private readonly opts: { dataDir: string; specs: readonly ModelSpec[]; pollIntervalMs: number; logger: Logger },
   ) {
-    for (const spec of opts.specs) this.slots.set(spec.name, { current: undefined, lastError: undefined, inFlight: undefined, again: false });
+    for (const spec of opts.specs) {
+      this.slots.set(spec.name, { store: new ModelStore(opts.dataDir, spec.name), current: undefined, problem: undefined, seen: undefined, inFlight: undefined, again: false });
+    }
   }
 
   /** Loads every model once and starts the fallback poll. */
@@ -60,11 +69,16 @@ export class ModelCache {
     return this.slots.get(model)?.current;
   }
 
+  /** The read side of `model`'s artifacts (one instance per model: it caches history entries). */
+  store(model: string): ModelStore | undefined {
+    return this.slots.get(model)?.store;
+  }
+
   /** Reload state of `model` for `/health`. */
   status(model: string): ReloadStatus {
     const slot = this.slots.get(model);
     const cur = slot?.current;
-    const err = slot?.lastError;
+    const err = slot?.problem;
     return {
       state: !cur ? 'loading' : err ? 'degraded' : 'ready',
       active_version: cur?.artifact.version ?? null,
@@ -75,8 +89,8 @@ export class ModelCache {
   }
 
   /**
-   * Reloads `model` if its active file changed since the last attempt (or unconditionally
-   * when `force`). Resolves when the reload, and any one it triggered, is done.
+   * Reloads `model` if its history or active file changed since the last look (or
+   * unconditionally when `force`). Resolves when the reload, and any one it triggered, is done.
    */
   reload(model: string, force = false): Promise<void> {
     const slot = this.slots.get(model);
@@ -97,39 +111,78 @@ export class ModelCache {
     return slot.inFlight;
   }
 
+  /** `/health` shows this: files named relative to the data directory, never the server's absolute paths. */
+  private describe(err: unknown): string {
+    if (err instanceof ArtifactError) return `${err.kind} in ${relative(this.opts.dataDir, err.path)}: ${err.reason}`;
+    return err instanceof Error ? err.message : String(err);
+  }
+
   private async load(model: string, slot: Slot, force: boolean): Promise<void> {
     const spec = this.opts.specs.find((s) => s.name === model) as ModelSpec;
-    const store = new ModelStore(this.opts.dataDir, model);
+    const { store } = slot;
+    const problems: string[] = [];
+    let committed: string | undefined;
+    try {
+      committed = await store.committedActive();
+    } catch (err) {
+      problems.push(this.describe(err));
+    }
     let stamp: FileStamp | undefined;
     try {
       stamp = await store.statActive();
-      if (!stamp) return; // not bootstrapped yet: stay in `loading`
-      const seen = slot.lastError?.stamp ?? slot.current?.stamp;
-      if (!force && sameStamp(stamp, seen)) return;
-      const artifact = await store.readActive();
-      if (!artifact) return;
-      if (artifact.version === slot.current?.artifact.version && !slot.lastError) {
-        slot.current = { ...slot.current, stamp };
-        return;
-      }
-      const classifier = loadClassifier(artifact);
-      const featureNames = spec.features.map((f) => f.name).join(',');
-      if (artifact.body.features.join(',') !== featureNames) throw new Error('artifact features differ from the model spec');
-      const previous = slot.current?.artifact.version;
-      slot.current = { spec, artifact, classifier, stamp, loadedAt: new Date() };
-      slot.lastError = undefined;
-      if (previous !== artifact.version) this.opts.logger.info({ model, version: artifact.version, previous }, 'model loaded');
     } catch (err) {
-      // `/health` shows this message: name the file relative to the data directory, never
-      // the server's absolute paths.
-      const message =
-        err instanceof ArtifactError
-          ? `${err.kind} in ${relative(this.opts.dataDir, err.path)}: ${err.reason}`
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      slot.lastError = { message, at: new Date(), stamp };
-      this.opts.logger.error({ model, err: err instanceof Error ? err.message : String(err) }, 'model reload failed; serving the last good version');
+      problems.push(this.describe(err));
+    }
+    const seen = JSON.stringify([committed, stamp, problems]);
+    if (!force && seen === slot.seen) return;
+    slot.seen = seen;
+    try {
+      let artifact: Artifact | undefined;
+      if (stamp) {
+        try {
+          artifact = await store.readActive();
+        } catch (err) {
+          if (!committed) throw err;
+          problems.push(`${this.describe(err)}; serving the committed version ${committed} from versions/`);
+        }
+      }
+      // The history wins: the active file may lag a commit by a moment, or be damaged. One
+      // that names a version the history never recorded is not lag: say so.
+      if (committed && artifact && artifact.version !== committed) {
+        const known = (await store.history.sync()).some((e) => e.version === artifact?.version);
+        if (!known) problems.push(`model_active.json holds ${artifact.version}, which the history does not know; serving the committed version ${committed} from versions/`);
+      }
+      if (committed && artifact?.version !== committed) artifact = await store.readVersion(committed);
+      if (!artifact) {
+        this.setProblem(slot, problems);
+        return; // nothing committed yet: stay in `loading`
+      }
+      if (artifact.version === slot.current?.artifact.version) {
+        slot.current = { ...slot.current, stamp };
+      } else {
+        const classifier = loadClassifier(artifact);
+        const featureNames = spec.features.map((f) => f.name).join(',');
+        if (artifact.body.features.join(',') !== featureNames) throw new Error('artifact features differ from the model spec');
+        const previous = slot.current?.artifact.version;
+        slot.current = { spec, artifact, classifier, stamp, loadedAt: new Date() };
+        this.opts.logger.info({ model, version: artifact.version, previous }, 'model loaded');
+      }
+    } catch (err) {
+      problems.push(this.describe(err));
+      this.opts.logger.error({ model, err: this.describe(err) }, 'model reload failed; serving the last good version');
+    }
+    this.setProblem(slot, problems);
+  }
+
+  private setProblem(slot: Slot, problems: string[]): void {
+    if (problems.length === 0) {
+      slot.problem = undefined;
+      return;
+    }
+    const message = problems.join('; ');
+    if (slot.problem?.message !== message) {
+      slot.problem = { message, at: new Date() };
+      this.opts.logger.warn({ model: slot.store.model, problem: message }, 'model degraded');
     }
   }
 

@@ -21,7 +21,7 @@ const job = z
   .object({
     job_id: z.string(),
     model: z.string(),
-    kind: z.enum(['train', 'reset', 'bootstrap']),
+    kind: z.enum(['train', 'reset', 'trusted_eval', 'bootstrap']),
     state: z.enum(['queued', 'running', 'completed', 'failed']),
     progress: z.unknown(),
     result: z.record(z.string(), z.unknown()).nullable(),
@@ -89,6 +89,26 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     summary: 'Queue a reset to the bootstrap version (the history is kept and records the reset)',
     request: { headers },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/model/trusted-eval',
+    summary: 'The trusted evaluation rows: how many, per class, their hash, what set them, and the served version\'s accuracy on them',
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'trusted rows'), ...problems(503) },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/model/trusted-eval',
+    summary: 'Queue a replacement of the trusted evaluation rows (every later candidate is judged on them; the guardrails apply there)',
+    request: { headers, body: { content: { 'application/json': { schema: s.trusted } } } },
+    responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/model/trusted-eval',
+    summary: 'Queue an addition to the trusted evaluation rows',
+    request: { headers, body: { content: { 'application/json': { schema: s.trusted } } } },
+    responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
   });
   for (const other of specs) {
     registry.registerPath({

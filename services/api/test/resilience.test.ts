@@ -221,7 +221,7 @@ describe('(b) corrupt artifact on disk', () => {
     [
       'an artifact whose features differ from the spec',
       () => JSON.stringify(buildArtifact(7, { ...good.body, features: [...good.body.features].reverse() })),
-      /features/i,
+      /holds v7\.0-[0-9a-f]{6}, which the history does not know/,
     ],
   ];
 
@@ -258,18 +258,27 @@ describe('(b) corrupt artifact on disk', () => {
     await expectServingReady(r.model_version);
   });
 
-  it('a corrupt training history: /predict still answers; /model/info describes the model and says the history is unreadable', async () => {
-    const historyPath = join(dataDir, 'models', 'iris', 'training_history.json');
+  it('a corrupt history entry: /predict still answers; /model/info and /health say the history is unreadable', async () => {
+    const historyPath = join(dataDir, 'models', 'iris', 'history', '000000001.json');
     const saved = readFileSync(historyPath, 'utf8');
     try {
-      await writeFileAtomic(historyPath, '{"format_version": 1, "entries": [');
-      expect((await api.client.post('/predict', { json: SETOSA })).status).toBe(200);
-      const info = await api.client.get('/model/info');
-      expect(info.status).toBe(200);
-      expect(info.body.active_version).toMatch(/^v\d+\.0-/);
-      expect(info.body.history).toBeNull();
-      expect(info.body.history_error).toMatch(/^invalid_json: /);
-      expect(info.text).not.toContain(dataDir);
+      await writeFileAtomic(historyPath, '{"format_version": 2, "entries": [');
+      // A new process reads the log from its files (this one cached the entry).
+      const fresh = await startApi({ dataDir, prefix: uniquePrefix(), subscriber: false, predictionLog: false });
+      try {
+        expect((await fresh.client.post('/predict', { json: SETOSA })).status).toBe(200);
+        const info = await fresh.client.get('/model/info');
+        expect(info.status).toBe(200);
+        expect(info.body.active_version).toMatch(/^v\d+\.0-/);
+        expect(info.body.history).toBeNull();
+        expect(info.body.history_error).toMatch(/^invalid_json: /);
+        expect(info.text).not.toContain(dataDir);
+        const health = await fresh.client.get('/health');
+        expect(health.body.status).toBe('degraded');
+        expect(health.body.models.iris.last_error).toMatch(/^invalid_json in models\/iris\/history\/000000001\.json/);
+      } finally {
+        await fresh.close();
+      }
     } finally {
       await writeFileAtomic(historyPath, saved);
     }

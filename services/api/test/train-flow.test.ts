@@ -172,8 +172,13 @@ describe('POST /train and GET /jobs/:id', () => {
     expect(res.accuracy_previous).toBe(res.champion.accuracy);
     expect(res.accuracy_new).toBeGreaterThanOrEqual(res.accuracy_previous);
     expect(res.n_batch_samples).toBe(GOOD_BATCH.length);
-    expect(res.batch_holdout).toBeGreaterThan(0); // a batch of >= 10 gives a 20 % slice to the eval set
-    expect(res.eval_set_size).toBe(30 + res.batch_holdout);
+    // A batch of >= 10 holds out a 20 % slice, which judges nothing now: both models were
+    // scored on the 30 trusted rows. The slice joins the growing rows once this batch is activated.
+    expect(res.batch_holdout).toBeGreaterThan(0);
+    expect(res.eval_set_size).toBe(30);
+    expect(res.trusted).toMatchObject({ n: 30 });
+    expect(res.growing).toBeNull();
+    expect(res.guardrails).toEqual(irisSpec.guardrails);
     expect(res.n_training_samples).toBe(120 + GOOD_BATCH.length - res.batch_holdout);
     for (const score of [res.challenger, res.champion]) {
       expect(score.n).toBe(res.eval_set_size);
@@ -247,7 +252,8 @@ describe('POST /train and GET /jobs/:id', () => {
       expect(view.state).toBe('completed');
       // The batch rejected just before left no trace in the state this job started from:
       // its eval slice is not in the evaluation set, its rows are not in the training data.
-      expect(view.result.eval_set_size).toBe(firstResult.eval_set_size);
+      expect(view.result.eval_set_size).toBe(30 + firstResult.batch_holdout);
+      expect(view.result.growing.n).toBe(firstResult.batch_holdout);
       expect(view.result.n_training_samples).toBe(firstResult.n_training_samples + 5);
     } finally {
       await queue.resume();

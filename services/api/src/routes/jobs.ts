@@ -1,4 +1,4 @@
-import { distinctLabels, DEFAULT_POLICY, resolveClass, sha256Canonical } from '@ct/core';
+import { distinctLabels, resolveClass, sha256Canonical } from '@ct/core';
 import { newJobId, type JobData } from '@ct/queue';
 import type { Request, Response } from 'express';
 import { MAX_WAIT_SECONDS } from '../api-schemas';
@@ -52,7 +52,8 @@ export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     const { spec, schemas } = resolve(req);
     requireJson(req.get('content-type'));
     const body = parseOrThrow(schemas.train, req.body);
-    const policy = body.policy ?? DEFAULT_POLICY;
+    // A request's policy replaces the model's default; the model's guardrails apply either way.
+    const policy = body.policy ?? spec.policy;
     if (policy.name === 'per_class_f1' && resolveClass(policy.class, spec.classes) === undefined) {
       throw new ApiError('validation_failed', `policy.class must be one of ${spec.classes.join(', ')} or 0..${spec.classes.length - 1}`, [
         { field: 'policy.class', pointer: '/policy/class', code: 'unknown_class', message: `unknown class ${String(policy.class)}` },
@@ -97,5 +98,33 @@ export function jobStatusHandler(deps: AppDeps) {
     const found = await deps.queues.find(req.params.id);
     if (!found) throw new ApiError('not_found', `no job ${req.params.id}`);
     res.json(jobView(found.job, found.state));
+  };
+}
+
+/**
+ * `PUT /model/trusted-eval` (replace) and `POST /model/trusted-eval` (add): queues a change to
+ * the model's trusted evaluation rows, the rows every later candidate is judged on and where
+ * the guardrails apply. A job like any change to artifacts; the history records it.
+ */
+export function trustedEvalHandler(deps: AppDeps, resolve: (req: Request) => ModelContext, mode: 'add' | 'replace') {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec, schemas } = resolve(req);
+    requireJson(req.get('content-type'));
+    const body = parseOrThrow(schemas.trusted, req.body);
+    const y = body.samples.map((s) => s.label);
+    if (mode === 'replace' && distinctLabels(y) < 2) {
+      throw new ApiError('validation_failed', 'a trusted evaluation set needs samples of at least 2 classes', [
+        { field: 'samples', pointer: '/samples', code: 'insufficient_classes', message: `${distinctLabels(y)} distinct label(s); at least 2 are needed` },
+      ]);
+    }
+    const x = body.samples.map((s) => spec.features.map((f) => s[f.name] as number));
+    await submit(deps, req, res, {
+      kind: 'trusted_eval',
+      model: spec.name,
+      request_id: requestId(req),
+      body_hash: sha256Canonical({ model: spec.name, kind: 'trusted_eval', mode, body }),
+      mode,
+      samples: { x, y },
+    });
   };
 }

@@ -1,4 +1,4 @@
-import { ArtifactError, ModelStore, type HistoryEntry } from '@ct/registry';
+import { ArtifactError, type HistoryEntry } from '@ct/registry';
 import type { Request, Response } from 'express';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
@@ -21,6 +21,7 @@ function summarize(e: HistoryEntry) {
     reason: r.reason ?? null,
     violations: r.violations ?? [],
     eval_set_size: e.eval_set.size,
+    eval_set: e.eval_set,
     n_batch_samples: e.n_batch_samples,
   };
 }
@@ -35,8 +36,16 @@ export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => Model
     // A history the API cannot read does not stop it from describing the served model.
     let entries: HistoryEntry[] | null = null;
     let historyError: string | null = null;
+    let evaluation: { trusted_rows: number; growing_rows: number } | null = null;
     try {
-      entries = (await new ModelStore(deps.dataDir, spec.name).readHistory()).entries;
+      const store = deps.cache.store(spec.name);
+      if (!store) throw new ApiError('not_found', `unknown model ${spec.name}`);
+      entries = (await store.readHistory()).entries;
+      const head = entries.at(-1);
+      if (head) {
+        const rows = await store.evalRows(head.state);
+        evaluation = { trusted_rows: rows.trusted.y.length, growing_rows: rows.growing.y.length };
+      }
     } catch (err) {
       if (!(err instanceof ArtifactError)) throw err;
       historyError = `${err.kind}: ${err.reason}`;
@@ -54,6 +63,10 @@ export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => Model
       classes: artifact.body.classes,
       features: spec.features,
       eval_set_size: activation?.eval_set.size ?? null,
+      guardrails: spec.guardrails,
+      default_policy: spec.policy,
+      // What judges the next candidate: the trusted rows (where the guardrails apply) and the growing ones.
+      next_evaluation: evaluation,
       history: entries?.map(summarize) ?? null,
       ...(historyError ? { history_error: historyError } : {}),
     });

@@ -1,0 +1,46 @@
+import { predictLabels } from '@ct/core';
+import { ArtifactError } from '@ct/registry';
+import type { Request, Response } from 'express';
+import type { AppDeps, ModelContext } from '../app-deps';
+import { ApiError } from '../errors/api-error';
+
+/**
+ * `GET /model/trusted-eval`: the trusted evaluation rows that judge the next candidate (how
+ * many, per class, their hash, the change that set them) and how the served version scores
+ * on them. The rows themselves are not returned: they are the model's yardstick, not data
+ * for clients.
+ */
+export function trustedEvalInfoHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec } = resolve(req);
+    const store = deps.cache.store(spec.name);
+    if (!store) throw new ApiError('not_found', `unknown model ${spec.name}`);
+    let entries;
+    try {
+      entries = (await store.readHistory()).entries;
+    } catch (err) {
+      if (err instanceof ArtifactError) throw new ApiError('model_not_ready', `the model's history cannot be read (${err.kind}); see /health`, [], { 'Retry-After': '5' });
+      throw err;
+    }
+    const head = entries.at(-1);
+    if (!head) throw new ApiError('model_not_ready', `model ${spec.name} has no version yet`, [], { 'Retry-After': '2' });
+    const rows = await store.segments.get(head.state.trusted);
+    const setBy = entries.findLast((e) => e.source === 'trusted_eval' || e.source === 'bootstrap');
+    const loaded = deps.cache.get(spec.name);
+    let served: { version: string; correct: number; accuracy: number } | null = null;
+    if (loaded) {
+      const pred = predictLabels(loaded.classifier, rows.x);
+      const correct = rows.y.reduce((acc, y, i) => acc + (pred[i] === y ? 1 : 0), 0);
+      served = { version: loaded.artifact.version, correct, accuracy: rows.y.length > 0 ? correct / rows.y.length : 0 };
+    }
+    res.json({
+      model: spec.name,
+      rows: rows.y.length,
+      per_class: Object.fromEntries(spec.classes.map((c, k) => [c, rows.y.filter((y) => y === k).length])),
+      hash: head.state.trusted,
+      set_by: setBy ? { source: setBy.source, job_id: setBy.job_id, at: setBy.created_at } : null,
+      guardrails: spec.guardrails,
+      served,
+    });
+  };
+}
