@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cleanupRedis, eventually, makeTempDir, removeDir, TEST_REDIS, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 // DESIGN.md's failure table: a trainer killed mid-job -> the job is retried and completes
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 test('a trainer killed mid-fit: the job is retried by another trainer and recorded once', async () => {
-  const history = join(dataDir, 'models/iris/training_history.json');
+  const historyDir = join(dataDir, 'models/iris/history');
   const activePath = join(dataDir, 'models/iris/model_active.json');
   const first = startTrainer();
   // The history entry is the commit point and the active file is written after it, so the
@@ -79,7 +79,11 @@ test('a trainer killed mid-fit: the job is retried by another trainer and record
   startTrainer();
   const result = await job.waitUntilFinished(events, 120_000);
   expect(result.status).toMatch(/activated|rejected/);
-  const entries = JSON.parse(readFileSync(history, 'utf8')).entries as { job_id: string; version: string }[];
+  // One file per entry: history/<seq>.json, each a sealed record around the entry.
+  const entries = readdirSync(historyDir)
+    .filter((n) => /^\d{9}\.json$/.test(n))
+    .sort()
+    .map((n) => (JSON.parse(readFileSync(join(historyDir, n), 'utf8')) as { body: { job_id: string; version: string } }).body);
   expect(entries.filter((e) => e.job_id === job.id)).toHaveLength(1);
   expect(entries.map((e) => e.version)).toEqual([expect.stringMatching(/^v1\.0-/), result.model_version]);
   const active = JSON.parse(readFileSync(activePath, 'utf8')) as { version: string };

@@ -1,8 +1,19 @@
-import { mlLogisticRegression, toMatrix } from '@ct/core';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mlLogisticRegression, setHash, toMatrix } from '@ct/core';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactError, buildArtifact, loadClassifier, ModelStore, type ArtifactBody, type HistoryEntry } from '../src';
+import {
+  ArtifactError,
+  buildArtifact,
+  CommitConflictError,
+  createFileExclusive,
+  HistoryLog,
+  loadClassifier,
+  ModelStore,
+  type ArtifactBody,
+  type HistoryEntry,
+  type VersionData,
+} from '../src';
 
 let root: string;
 let store: ModelStore;
@@ -15,7 +26,7 @@ afterEach(async () => {
 });
 
 const trainingSet = { x: [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]], y: [0, 1, 2] };
-const evalSet = { x: [[1.1, 1, 1, 1]], y: [0] };
+const H = (c: string) => c.repeat(64);
 
 function body(): ArtifactBody {
   const hyperparameters = mlLogisticRegression.hyperparametersSchema.parse({ num_steps: 50 });
@@ -32,12 +43,13 @@ function body(): ArtifactBody {
   };
 }
 
-function entry(version: string, activeAfter: string, source: HistoryEntry['source'] = 'train'): HistoryEntry {
+function entry(seq: number, version: string, activeAfter: string, source: HistoryEntry['source'] = 'train'): HistoryEntry {
   return {
+    seq,
     version,
     source,
     status: version === activeAfter ? 'activated' : 'rejected',
-    job_id: `job-${version}`,
+    job_id: `job-${seq}`,
     request_id: null,
     created_at: new Date().toISOString(),
     active_before: null,
@@ -48,14 +60,24 @@ function entry(version: string, activeAfter: string, source: HistoryEntry['sourc
     n_training_samples: 3,
     accuracy_new: 1,
     accuracy_previous: null,
-    eval_set: { size: 1, hash: 'h' },
+    eval_set: { size: 1, trusted: 1, growing: 0 },
     data_hash: 'd',
     result: {},
     duration_ms: 1,
+    state: { active: activeAfter, n_versions: seq, trusted: H('e'), growing: [] },
   };
 }
 
-const data = { format_version: 1 as const, job_id: null, training_set: trainingSet, eval_set: evalSet, batch: { x: [], y: [] } };
+const versionData = (e: HistoryEntry, training: string[]): VersionData => ({
+  job_id: e.job_id,
+  parent: null,
+  training,
+  batch: null,
+  batch_holdout: null,
+  trusted: H('e'),
+  growing: [],
+  entry: e,
+});
 
 test('the version id is a function of N and the body, not of the time', () => {
   const a = buildArtifact(1, body(), new Date(0));
@@ -65,43 +87,28 @@ test('the version id is a function of N and the body, not of the time', () => {
   expect(buildArtifact(2, body()).version).toMatch(/^v2\.0-/);
 });
 
-test('nothing is active before a commit; applyActive follows the last history entry', async () => {
+test('nothing is active before a commit; applyActive follows the head of the history', async () => {
   expect(await store.readActive()).toBeUndefined();
   expect(await store.applyActive()).toBeUndefined();
   const a = buildArtifact(1, body());
-  await store.writeCandidate(a, data);
+  const seg = await store.segments.put(trainingSet);
+  const e = entry(1, a.version, a.version, 'bootstrap');
+  await store.writeCandidate(a, versionData(e, [seg]));
   // Written but not committed: still nothing active.
   expect(await store.readActive()).toBeUndefined();
-  await store.commit(entry(a.version, a.version, 'bootstrap'));
+  await store.commit(e);
+  expect(await store.committedActive()).toBe(a.version);
   expect(await store.applyActive()).toBe(a.version);
   expect((await store.readActive())?.version).toBe(a.version);
-  expect(await store.readTrainingState(a.version)).toEqual({ accumulated: trainingSet, evalSet });
+  expect(await store.trainingRows(a.version)).toEqual(trainingSet);
   expect(loadClassifier(a).nClasses).toBe(3);
-});
-
-test('after a crash between commit and apply, training state comes from the version record', async () => {
-  const a = buildArtifact(1, body());
-  await store.writeCandidate(a, data);
-  await store.commit(entry(a.version, a.version, 'bootstrap'));
-  await store.applyActive();
-  const bigger = { ...data, training_set: { x: [...trainingSet.x, [4, 4, 4, 4]], y: [...trainingSet.y, 2] } };
-  const b = buildArtifact(2, { ...body(), training: { ...body().training, n_samples: 4 } });
-  await store.writeCandidate(b, bigger);
-  await store.commit(entry(b.version, b.version));
-  // Crash here: the top-level copies still belong to version 1.
-  expect((await store.readTrainingState(b.version)).accumulated.y).toHaveLength(4);
-  expect(await store.committedActive()).toBe(b.version);
-  // The next run repairs them.
-  await store.applyActive();
-  expect((await store.readActive())?.version).toBe(b.version);
-  const copy = JSON.parse(await readFile(join(store.dir, 'accumulated_data.json'), 'utf8'));
-  expect(copy.version).toBe(b.version);
 });
 
 test('a tampered artifact is refused with a checksum error', async () => {
   const a = buildArtifact(1, body());
-  await store.writeCandidate(a, data);
-  await store.commit(entry(a.version, a.version, 'bootstrap'));
+  const e = entry(1, a.version, a.version, 'bootstrap');
+  await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+  await store.commit(e);
   await store.applyActive();
   const tampered = JSON.parse(await readFile(store.activePath, 'utf8'));
   tampered.body.seed = 2;
@@ -112,16 +119,104 @@ test('a tampered artifact is refused with a checksum error', async () => {
   await expect(store.readActive()).rejects.toMatchObject({ kind: 'invalid_json' });
   await writeFile(store.activePath, JSON.stringify({ ...tampered, format_version: 99 }));
   await expect(store.readActive()).rejects.toMatchObject({ kind: 'invalid_schema' });
+  // applyActive replaces a damaged copy with the version's own file.
+  expect(await store.applyActive()).toBe(a.version);
+  expect((await store.readActive())?.version).toBe(a.version);
 });
 
-test('commit appends to the history it is given and returns the new one; applyActive takes a known version', async () => {
-  const a = buildArtifact(1, body());
-  await store.writeCandidate(a, data);
-  const before = await store.readHistory();
-  const next = await store.commit(entry(a.version, a.version, 'bootstrap'), before);
-  expect(before.entries).toHaveLength(0); // not mutated
-  expect(next).toEqual(await store.readHistory());
-  expect(next.entries.map((e) => e.version)).toEqual([a.version]);
-  expect(await store.applyActive(a.version)).toBe(a.version);
-  expect((await store.readActive())?.version).toBe(a.version);
+describe('the history log', () => {
+  test('entry N is created once: of 20 concurrent writers of the same entry exactly one wins', async () => {
+    const logs = Array.from({ length: 20 }, () => new HistoryLog(join(root, 'h')));
+    const results = await Promise.allSettled(logs.map((log, i) => log.append({ ...entry(1, 'v1.0-aaaaaa', 'v1.0-aaaaaa'), job_id: `w${i}` })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(lost).toHaveLength(19);
+    for (const r of lost) expect(r.reason).toBeInstanceOf(CommitConflictError);
+    const winner = logs[results.findIndex((r) => r.status === 'fulfilled')] as HistoryLog;
+    const fresh = new HistoryLog(join(root, 'h'));
+    expect((await fresh.sync()).map((e) => e.job_id)).toEqual([(await winner.head())?.job_id]);
+    // No temp file is left behind.
+    expect(await readdir(join(root, 'h'))).toEqual(['000000001.json']);
+  });
+
+  test('createFileExclusive never replaces an existing file', async () => {
+    const p = join(root, 'x.json');
+    expect(await createFileExclusive(p, 'first')).toBe(true);
+    expect(await createFileExclusive(p, 'second')).toBe(false);
+    expect(await readFile(p, 'utf8')).toBe('first');
+  });
+
+  test('a second process sees entries appended by another; a deleted log is noticed', async () => {
+    const a = new HistoryLog(join(root, 'h'));
+    const b = new HistoryLog(join(root, 'h'));
+    await a.append(entry(1, 'v1.0-aaaaaa', 'v1.0-aaaaaa'));
+    expect((await b.head())?.seq).toBe(1);
+    await a.append(entry(2, 'v2.0-bbbbbb', 'v2.0-bbbbbb'));
+    expect((await b.head())?.seq).toBe(2);
+    expect((await b.findJob('job-2'))?.version).toBe('v2.0-bbbbbb');
+    // Appending at a number already taken is a conflict, not an overwrite.
+    await expect(b.append(entry(2, 'v2.0-cccccc', 'v2.0-cccccc'))).rejects.toBeInstanceOf(CommitConflictError);
+    await rm(join(root, 'h'), { recursive: true });
+    expect(await b.head()).toBeUndefined();
+  });
+
+  test('a damaged entry, a gap, or an entry under the wrong number is an error naming the file', async () => {
+    const log = new HistoryLog(join(root, 'h'));
+    await log.append(entry(1, 'v1.0-aaaaaa', 'v1.0-aaaaaa'));
+    await log.append(entry(2, 'v2.0-bbbbbb', 'v2.0-bbbbbb'));
+    await log.append(entry(3, 'v3.0-cccccc', 'v3.0-cccccc'));
+    const p2 = join(root, 'h', '000000002.json');
+    const good = await readFile(p2, 'utf8');
+    const cases: [string, string, string][] = [
+      ['truncated', good.slice(0, 40), 'invalid_json'],
+      ['garbage', '\u0000\u0001 not json', 'invalid_json'],
+      ['wrong schema', JSON.stringify({ entries: [] }), 'invalid_schema'],
+      ['edited body', good.replace('"n_training_samples":3', '"n_training_samples":4'), 'checksum_mismatch'],
+      ['old format', good.replace('"format_version":2', '"format_version":1'), 'unsupported_format'],
+    ];
+    for (const [what, text, kind] of cases) {
+      await writeFile(p2, text);
+      const err = await new HistoryLog(join(root, 'h')).sync().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect([what, err]).toEqual([what, expect.objectContaining({ kind, path: p2 })]);
+    }
+    await rm(p2);
+    await expect(new HistoryLog(join(root, 'h')).sync()).rejects.toMatchObject({ kind: 'inconsistent', reason: expect.stringContaining('entry 2 is missing') });
+    await writeFile(p2, (await readFile(join(root, 'h', '000000003.json'), 'utf8')));
+    await expect(new HistoryLog(join(root, 'h')).sync()).rejects.toMatchObject({ kind: 'inconsistent', path: p2 });
+  });
+});
+
+describe('damage is reported, never bootstrapped over', () => {
+  test('versions without a history: head() refuses and names the rebuild command', async () => {
+    await mkdir(join(store.dir, 'versions', 'v1.0-abcdef'), { recursive: true });
+    await expect(store.head()).rejects.toMatchObject({ kind: 'history_missing', reason: expect.stringContaining('rebuild-history --model iris') });
+  });
+
+  test('a history from the previous release is refused with a clear reason', async () => {
+    await mkdir(store.dir, { recursive: true });
+    await writeFile(join(store.dir, 'training_history.json'), '{"format_version":1,"model":"iris","entries":[]}');
+    await expect(store.head()).rejects.toMatchObject({ kind: 'unsupported_format' });
+  });
+
+  test('a segment whose rows do not match its hash is refused', async () => {
+    const hash = await store.segments.put(trainingSet);
+    expect(hash).toBe(setHash(trainingSet));
+    const path = join(store.dir, 'segments', `${hash}.json`);
+    const file = JSON.parse(await readFile(path, 'utf8'));
+    file.data.y = [1, 2, 0]; // labels rotated: the kind of damage that would poison training
+    await writeFile(path, JSON.stringify(file));
+    await expect(new ModelStore(root, 'iris').segments.get(hash)).rejects.toMatchObject({ kind: 'checksum_mismatch', path });
+  });
+
+  test('version data is sealed: an edited file is refused', async () => {
+    const a = buildArtifact(1, body());
+    const e = entry(1, a.version, a.version, 'bootstrap');
+    await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+    const path = join(store.dir, 'versions', a.version, 'data.json');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"parent":null', '"parent":"v9.0-aaaaaa"'));
+    await expect(store.readVersionData(a.version)).rejects.toMatchObject({ kind: 'checksum_mismatch' });
+  });
 });
