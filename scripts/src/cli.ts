@@ -15,6 +15,7 @@ import {
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { rebuildHistoryCommand, REBUILD_USAGE } from './rebuild-history-command';
 
 // Offline CLI: fit an algorithm on CSV files exactly as the trainer would, or write synthetic
 // CSVs so anyone can rerun the benchmark figures. Exit codes: 0 ok, 2 bad input, 1 a bug.
@@ -25,7 +26,8 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage:
   cli fit --train TRAIN.csv --test TEST.csv --target COLUMN [--algorithm NAME]
-  cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv [--classes C] [--redundant R]`;
+  cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv [--classes C] [--redundant R]
+  ${REBUILD_USAGE}`;
 
 /** The trainer's seed for fits, so CLI figures reproduce what the service would train. */
 const FIT_SEED = 42;
@@ -33,9 +35,15 @@ const FIT_SEED = 42;
 /** A problem with the user's input: printed without a stack trace, exit code 2. */
 class InputError extends Error {}
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'fit') fit(rest);
+  if (command === 'rebuild-history') {
+    try {
+      for (const line of await rebuildHistoryCommand(rest)) process.stdout.write(`${line}\n`);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+  } else if (command === 'fit') fit(rest);
   else if (command === 'synth') synth(rest);
   else throw new InputError(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);
 }
@@ -198,13 +206,11 @@ function integer(values: Record<string, string | undefined>, name: string): numb
   return v;
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof InputError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = 2;
   } else {
     throw err;
   }
-}
+});

@@ -13,3 +13,4 @@ export * from './read-json';
 export * from './records';
 export * from './sealed';
 export * from './segment-store';
+export * from './rebuild-history';

@@ -9,6 +9,7 @@ import {
   createFileExclusive,
   HistoryLog,
   loadClassifier,
+  rebuildHistory,
   ModelStore,
   type ArtifactBody,
   type HistoryEntry,
@@ -218,5 +219,43 @@ describe('damage is reported, never bootstrapped over', () => {
     const path = join(store.dir, 'versions', a.version, 'data.json');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"parent":null', '"parent":"v9.0-aaaaaa"'));
     await expect(store.readVersionData(a.version)).rejects.toMatchObject({ kind: 'checksum_mismatch' });
+  });
+});
+
+describe('rebuildHistory', () => {
+  const candidate = async (seq: number, nSamples: number, activated: boolean, active: string | null) => {
+    const a = buildArtifact(seq, { ...body(), training: { ...body().training, n_samples: nSamples } });
+    const e = entry(seq, a.version, activated ? a.version : (active as string));
+    await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+    return { a, e };
+  };
+
+  test('rebuilds the attempts from versions/ in order and activates the last live one', async () => {
+    const v1 = await candidate(1, 3, true, null);
+    const v2 = await candidate(2, 4, true, v1.a.version);
+    const v3 = await candidate(3, 5, false, v2.a.version);
+    for (const c of [v1, v2, v3]) await store.commit(c.e);
+    await rm(store.history.dir, { recursive: true });
+    const fresh = new ModelStore(root, 'iris');
+    await expect(fresh.head()).rejects.toMatchObject({ kind: 'history_missing' });
+    const report = await rebuildHistory(fresh);
+    expect(report.entries.map((e) => [e.seq, e.version, e.status])).toEqual([
+      [1, v1.a.version, 'activated'],
+      [2, v2.a.version, 'activated'],
+      [3, v3.a.version, 'rejected'],
+    ]);
+    expect(report.active).toBe(v2.a.version);
+    expect(await fresh.committedActive()).toBe(v2.a.version);
+    expect((await fresh.readActive())?.version).toBe(v2.a.version);
+  });
+
+  test('refuses a history that is not empty, and two candidates claiming one entry', async () => {
+    const v1 = await candidate(1, 3, true, null);
+    await store.commit(v1.e);
+    await expect(rebuildHistory(store)).rejects.toMatchObject({ kind: 'inconsistent' });
+    await rm(store.history.dir, { recursive: true });
+    await candidate(2, 4, true, v1.a.version);
+    await candidate(2, 5, true, v1.a.version);
+    await expect(rebuildHistory(new ModelStore(root, 'iris'))).rejects.toMatchObject({ kind: 'inconsistent', reason: expect.stringContaining('both claim history entry 2') });
   });
 });
