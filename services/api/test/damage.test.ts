@@ -1,19 +1,7 @@
 import { rebuildHistory, ModelStore, writeFileAtomic } from '@ct/registry';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cleanupRedis,
-  eventually,
-  irisSamples,
-  makeTempDir,
-  removeDir,
-  SETOSA,
-  startApi,
-  startTrainer,
-  uniquePrefix,
-  type ApiHandle,
-} from './helpers/harness';
-import type { Trainer } from '../../trainer/src/trainer';
+import { eventually, irisSamples, SETOSA, startApi, startStack, startTrainer, type Stack } from './helpers/harness';
 
 // Issue 7, part 3: damage to the files never silently rewrites the past. Each case runs a real
 // API and a real trainer on its own volume, damages a file as a disk, an operator or a bad
@@ -23,35 +11,7 @@ import type { Trainer } from '../../trainer/src/trainer';
 const samples = irisSamples();
 const batch = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => samples[(offset + i * 7) % samples.length]);
 
-interface Stack {
-  dataDir: string;
-  prefix: string;
-  api: ApiHandle;
-  trainer: Trainer;
-  store: ModelStore;
-  close(): Promise<void>;
-}
-
-async function stack(): Promise<Stack> {
-  const dataDir = await makeTempDir();
-  const prefix = uniquePrefix();
-  const trainer = await startTrainer({ dataDir, prefix });
-  const api = await startApi({ dataDir, prefix, pollIntervalMs: 100, predictionLog: false });
-  await eventually(async () => (await api.client.get('/health')).status === 200, 30_000, 'bootstrap served');
-  return {
-    dataDir,
-    prefix,
-    api,
-    trainer,
-    store: new ModelStore(dataDir, 'iris'),
-    close: async () => {
-      await api.close();
-      await trainer.close();
-      await cleanupRedis(prefix);
-      await removeDir(dataDir);
-    },
-  };
-}
+const stack = startStack;
 
 /** Trains one batch and waits for the outcome. */
 async function train(s: Stack, n: number, offset: number): Promise<{ status: number; body: any }> {

@@ -329,6 +329,15 @@ describe('POST /train: bad input is refused before anything is queued', () => {
     expectProblem(await train({ samples: validBatch(), policy: { name: 'any_improvement', class: 'setosa' } }), 422, 'validation_failed', ['policy.class']);
   });
 
+  it('policy parameters outside their bounds → 422: a request cannot switch a test off', async () => {
+    for (const alpha of [1e-300, 0, 0.0009, 0.5, 1]) {
+      expectProblem(await train({ samples: validBatch(), policy: { name: 'non_inferior', alpha } }), 422, 'validation_failed', ['policy.alpha']);
+      expectProblem(await train({ samples: validBatch(), policy: { name: 'significant', alpha } }), 422, 'validation_failed', ['policy.alpha']);
+    }
+    expectProblem(await train({ samples: validBatch(), policy: { name: 'min_delta', min_delta: 0.9 } }), 422, 'validation_failed', ['policy.min_delta']);
+    expectProblem(await train({ samples: validBatch(), policy: { name: 'per_class_f1', class: 0, min_support: 5000 } }), 422, 'validation_failed', ['policy.min_support']);
+  });
+
   it('per_class_f1 with an unknown class (name or index) → 422 naming policy.class', async () => {
     for (const cls of ['daisy', 3, 99]) {
       const r = await train({ samples: validBatch(), policy: { name: 'per_class_f1', class: cls } });

@@ -4,7 +4,8 @@
  * data dirs, a tiny fetch client and a polling `eventually`. Nothing here mocks a component.
  */
 import { fromMatrix, irisSpec, modelSpecs, parseNumericCsv, type ModelSpec } from '@ct/core';
-import { TEST_REDIS_URL } from '@ct/testing';
+import { ModelStore } from '@ct/registry';
+import { cleanupRedis, eventually, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -153,6 +154,39 @@ export async function startTrainer(opts: { dataDir: string; prefix: string; redi
   });
   await trainer.start();
   return trainer;
+}
+
+/** A real trainer and a real API (poll every 100 ms) on a fresh volume, bootstrapped and serving. */
+export interface Stack {
+  dataDir: string;
+  prefix: string;
+  api: ApiHandle;
+  trainer: Trainer;
+  store: ModelStore;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link Stack}; `close` stops both and removes the volume and the Redis keys. */
+export async function startStack(): Promise<Stack> {
+  const dataDir = await makeTempDir();
+  const prefix = uniquePrefix();
+  const trainer = await startTrainer({ dataDir, prefix });
+  const api = await startApi({ dataDir, prefix, pollIntervalMs: 100, predictionLog: false });
+  await eventually(async () => (await api.client.get('/health')).status === 200, 30_000, 'bootstrap served');
+  const stack: Stack = {
+    dataDir,
+    prefix,
+    api,
+    trainer,
+    store: new ModelStore(dataDir, irisSpec.name),
+    close: async () => {
+      await stack.api.close();
+      await stack.trainer.close();
+      await cleanupRedis(prefix);
+      await removeDir(dataDir);
+    },
+  };
+  return stack;
 }
 
 /**
