@@ -1,6 +1,7 @@
 import { ModelStore } from '@ct/registry';
 import type { JobResult } from '@ct/queue';
 import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
 import { FitThreadClient } from '../src/fit-thread-client';
 import { TrainPipeline, type PipelineJob } from '../src/train-pipeline';
@@ -103,4 +104,33 @@ test('a training job that arrives before the bootstrap bootstraps first, then tr
     ['bootstrap', 'iris.bootstrap'],
     ['train', 'iris.early'],
   ]);
+});
+
+test('two pipelines committing at once on one volume (no queue to serialize them): every job is recorded once, each gated against the champion before it', async () => {
+  await pipeline.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
+  const otherFit = new FitThreadClient();
+  try {
+    const other = new TrainPipeline({ dataDir: box.dataDir, datasetsDir: DATASETS, fitThread: otherFit, logger, publish: async () => undefined });
+    // Different batches, so that candidates differ; each pipeline runs its own jobs one by one,
+    // as two trainers would with the queue's concurrency setting lost.
+    const batchOf = (k: number) => ({ ...train, samples: { x: batch.x.map((r) => r.map((v) => v + k * 0.01)), y: batch.y } });
+    const run = async (p: TrainPipeline, name: string) => {
+      const out: JobResult[] = [];
+      for (let i = 0; i < 8; i++) out.push(await p.process(job(`iris.${name}-${i}`, batchOf(name === 'a' ? i : 10 + i))));
+      return out;
+    };
+    const [a, b] = await Promise.all([run(pipeline, 'a'), run(other, 'b')]);
+    const entries = (await new ModelStore(box.dataDir, 'iris').readHistory()).entries;
+    expect(entries).toHaveLength(17);
+    const ids = entries.map((e) => e.job_id);
+    for (const r of [...a, ...b]) expect(ids.filter((id) => id === entries.find((e) => e.version === r.model_version)?.job_id)).toHaveLength(1);
+    expect(new Set(entries.map((e) => e.version)).size).toBe(17);
+    expect(new Set(entries.map((e) => e.seq))).toEqual(new Set(Array.from({ length: 17 }, (_, i) => i + 1)));
+    // Each attempt was gated against the version live just before it: no commit was lost or stale.
+    for (let i = 1; i < entries.length; i++) expect(entries[i]?.active_before).toBe(entries[i - 1]?.active_after);
+    // No folder outlives a lost race.
+    expect((await readdir(join(box.dataDir, 'models/iris/versions'))).sort()).toEqual(entries.map((e) => e.version).sort());
+  } finally {
+    await otherFit.close();
+  }
 });
