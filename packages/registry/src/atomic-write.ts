@@ -8,6 +8,22 @@ import { basename, dirname, join } from 'node:path';
  * (so the rename itself survives a power cut).
  */
 export async function writeFileAtomic(path: string, contents: string | Uint8Array): Promise<void> {
+  const tmp = await writeTempSynced(path, contents);
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * Writes `contents` to a new temp file next to `path` (same directory, so a rename or link
+ * to `path` stays on one file system) and fsyncs it. Returns the temp file's path; the
+ * caller renames or links it into place, and removes it.
+ */
+export async function writeTempSynced(path: string, contents: string | Uint8Array): Promise<string> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -19,12 +35,11 @@ export async function writeFileAtomic(path: string, contents: string | Uint8Arra
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  return tmp;
 }
 
 /** Writes `value` as pretty JSON, atomically. */

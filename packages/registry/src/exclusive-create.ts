@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fsyncDir } from './atomic-write';
+import { link, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fsyncDir, writeTempSynced } from './atomic-write';
 
 /**
  * Creates `path` with `contents` only if it does not exist yet, atomically: the contents are
@@ -11,26 +10,15 @@ import { fsyncDir } from './atomic-write';
  * either no file or the whole file. Returns false when the name was taken.
  */
 export async function createFileExclusive(path: string, contents: string | Uint8Array): Promise<boolean> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = await writeTempSynced(path, contents);
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(contents);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   } finally {
     await rm(tmp, { force: true });
   }
-  await fsyncDir(dir);
+  await fsyncDir(dirname(path));
   return true;
 }

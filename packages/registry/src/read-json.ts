@@ -7,23 +7,29 @@ import { ArtifactError } from './artifact-error';
  * volume are data from another process and are checked before use.
  */
 export async function readJsonFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ArtifactError(code === 'ENOENT' ? 'missing' : 'unreadable', path, code ?? String(err));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ArtifactError('invalid_json', path, (err as Error).message);
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(parseJsonText(path, await readText(path)));
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new ArtifactError('invalid_schema', path, `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+/** A file's text; a missing or unreadable file is an ArtifactError naming it. */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ArtifactError(code === 'ENOENT' ? 'missing' : 'unreadable', path, code ?? String(err));
+  }
+}
+
+/** Parses JSON text read from `path`; invalid JSON is an ArtifactError naming the file. */
+export function parseJsonText(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ArtifactError('invalid_json', path, (err as Error).message);
+  }
 }

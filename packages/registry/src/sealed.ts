@@ -1,7 +1,7 @@
 import { sha256Canonical } from '@ct/core';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ArtifactError } from './artifact-error';
+import { parseJsonText, readText } from './read-json';
 
 /** Format of the records this release writes (history entries, version data, segments). */
 export const RECORD_FORMAT = 2;
@@ -42,24 +42,12 @@ const envelopeSchema = z.strictObject({
  * body as stored, then the body's own schema. Any failure is an ArtifactError naming the file.
  */
 export async function readSealed<S extends z.ZodType>(path: string, kind: SealedKind, bodySchema: S): Promise<z.output<S>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ArtifactError(code === 'ENOENT' ? 'missing' : 'unreadable', path, code ?? String(err));
-  }
-  return parseSealed(path, text, kind, bodySchema);
+  return parseSealed(path, await readText(path), kind, bodySchema);
 }
 
 /** {@link readSealed} on text already read. */
 export function parseSealed<S extends z.ZodType>(path: string, text: string, kind: SealedKind, bodySchema: S): z.output<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ArtifactError('invalid_json', path, (err as Error).message);
-  }
+  const json = parseJsonText(path, text);
   const env = envelopeSchema.safeParse(json);
   if (!env.success) throw new ArtifactError('invalid_schema', path, 'not a sealed record (format_version, kind, checksum, body)');
   if (env.data.format_version !== RECORD_FORMAT) {

@@ -11,14 +11,14 @@
  * classifies the 150 clean iris rows exactly as before. Clean batches (30 and 1,000 rows) must
  * still go live, so a fix cannot pass by rejecting everything.
  */
-import { createRng, policySchema, predictLabels, type LabeledSet } from '@ct/core';
+import { policySchema, predictLabels, type LabeledSet } from '@ct/core';
 import { loadClassifier, ModelStore } from '@ct/registry';
 import { QueueEvents, type Queue } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL } from './helpers';
+import { DATASETS, eventually, irisRows, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData } from './helpers';
 
 const logger = pino({ level: 'silent' });
 
@@ -36,30 +36,7 @@ interface LiveModel {
   accuracy: number;
 }
 
-// Class means of the iris species, in the model's class order (setosa, versicolor, virginica).
-const MEANS: readonly (readonly number[])[] = [
-  [5.006, 3.428, 1.462, 0.246],
-  [5.936, 2.77, 4.26, 1.326],
-  [6.588, 2.974, 5.552, 2.026],
-];
 const SPECIES = ['setosa', 'versicolor', 'virginica'];
-
-/**
- * Iris-like rows: row i is drawn around class i % 3 with a little jitter, rounded to 0.1 like
- * the real measurements (and at least 0.1, a length is positive). With `shift` every label is
- * moved to the next class: the rows are right, their labels are all wrong.
- */
-function irisRows(seed: number, n: number, shift: boolean): LabeledSet {
-  const rng = createRng(seed);
-  const x: number[][] = [];
-  const y: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = i % 3;
-    x.push((MEANS[c] as readonly number[]).map((m) => Math.max(0.1, Math.round((m + 0.1 * rng.normal()) * 10) / 10)));
-    y.push(shift ? (c + 1) % 3 : c);
-  }
-  return { x, y };
-}
 
 /** The 150 rows of the bundled iris CSV: the yardstick for "the live model is unchanged". */
 function loadIris(): LabeledSet {
@@ -79,17 +56,6 @@ function loadIris(): LabeledSet {
 }
 
 const IRIS = loadIris();
-
-const trainData = (samples: LabeledSet, extra: Record<string, unknown> = {}) => ({
-  kind: 'train',
-  model: 'iris',
-  request_id: null,
-  body_hash: 'h',
-  samples,
-  retrain_from_scratch: false,
-  policy: { name: 'any_improvement' },
-  ...extra,
-});
 
 /** A trainer on its own Redis prefix and data directory, bootstrapped, with a producer queue. */
 interface Stack {

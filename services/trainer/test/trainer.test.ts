@@ -3,7 +3,7 @@ import { ModelStore } from '@ct/registry';
 import { QueueEvents, type Queue } from 'bullmq';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL } from './helpers';
+import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData } from './helpers';
 
 const logger = pino({ level: 'silent' });
 
@@ -23,17 +23,6 @@ function cleanBatch(seed: number, n = 10): LabeledSet {
   }
   return { x, y };
 }
-
-const trainData = (samples: LabeledSet, extra: Record<string, unknown> = {}) => ({
-  kind: 'train',
-  model: 'iris',
-  request_id: null,
-  body_hash: 'h',
-  samples,
-  retrain_from_scratch: false,
-  policy: { name: 'any_improvement' },
-  ...extra,
-});
 
 describe('Trainer on the real Redis', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
