@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCommitSection } from './bench/commit-cost';
 import { runFitSection } from './bench/fit';
 import { describeMachine } from './bench/machine';
 import { runPredictSection } from './bench/predict-load';
@@ -10,26 +11,29 @@ import { OurStack } from './bench/servers';
 import { runServeSection } from './bench/train-to-serve';
 import { fmt, say, ROOT } from './bench/util';
 
-// `npm run bench -- [--quick] [--only fit|predict|serve] [--peer-dir PATH] [--out FILE]`
+// `npm run bench -- [--quick] [--only fit|predict|serve|commit] [--peer-dir PATH] [--out FILE]`
 //
 // Measures this machine: (1) fit time and accuracy against scikit-learn and batch prediction,
 // (2) POST /predict under load against our API, a bare node:http floor and the peer, (3)
-// train-to-serve latency. Prints as it goes, then writes the tables to docs/benchmarks.md.
+// train-to-serve latency, (4) a job's time outside the fit as the history grows (1,000
+// committed jobs on a fresh stack). Prints as it goes, then writes the tables to
+// docs/benchmarks.md.
 // Everything it starts (processes, temp dirs, Redis keys under a unique prefix) is removed at
 // the end, on error and on Ctrl-C. Exit code 0 when it ran (targets missed or not), 1 on a
 // failure, 2 on bad arguments.
 
-const USAGE = `usage: npm run bench -- [--quick] [--only fit|predict|serve] [--peer-dir PATH] [--out FILE]
+const USAGE = `usage: npm run bench -- [--quick] [--only fit|predict|serve|commit] [--peer-dir PATH] [--out FILE]
 
   --quick          short runs, fewer repetitions, smaller data (development, smoke test)
-  --only SECTION   fit (fit time, accuracy, batch prediction), predict (/predict load) or
-                   serve (train-to-serve latency); may be repeated
+  --only SECTION   fit (fit time, accuracy, batch prediction), predict (/predict load),
+                   serve (train-to-serve latency) or commit (a job's time outside the fit
+                   after 1,000 committed jobs, 100 with --quick); may be repeated
   --peer-dir PATH  the peer's folder (with main.py), e.g. ../shared/peer; measured only when
                    /usr/bin/python3 can import fastapi, uvicorn, sklearn and joblib
   --out FILE       where to write the markdown (default docs/benchmarks.md for a full run of
                    every section; --quick and --only write only when --out is given)`;
 
-const SECTIONS = ['fit', 'predict', 'serve'] as const;
+const SECTIONS = ['fit', 'predict', 'serve', 'commit'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<number> {
@@ -82,6 +86,22 @@ async function main(): Promise<number> {
         const msg = `train-to-serve not measured: ${(err as Error).message}`;
         say(`  ${msg}`);
         report.skipped.push(msg);
+      }
+    }
+    if (sections.has('commit')) {
+      // A stack of its own, so that the history starts at the bootstrap (not after the
+      // serve section's jobs) and the growing evaluation set is empty; the other stack is
+      // stopped first so that it takes no CPU.
+      await stack.stop();
+      const commitStack = new OurStack();
+      try {
+        report.commit = await runCommitSection({ quick, stack: commitStack });
+      } catch (err) {
+        const msg = `commit cost not measured: ${(err as Error).message}`;
+        say(`  ${msg}`);
+        report.skipped.push(msg);
+      } finally {
+        await commitStack.stop();
       }
     }
   } finally {

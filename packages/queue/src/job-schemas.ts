@@ -67,8 +67,9 @@ export interface JobResult {
   /** Rows in the model's trusted evaluation set after the job. */
   trusted_set_size: number;
   fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
-  /** Time in the algorithm's fit, in ms; `duration_ms` minus this is the job's own overhead. */
+  /** Time in the algorithm's fit, in ms; the rest of a job is its own overhead. */
   fit_ms: number | null;
+  /** From the job's start to just before its commit (the entry records it, so it cannot time its own write). */
   duration_ms: number;
 }
 

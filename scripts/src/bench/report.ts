@@ -1,3 +1,4 @@
+import type { CommitSection } from './commit-cost';
 import type { FitSection } from './fit';
 import type { Machine } from './machine';
 import type { PredictSection } from './predict-load';
@@ -16,13 +17,14 @@ export interface Report {
   fit?: FitSection;
   predict?: PredictSection;
   serve?: ServeSection;
+  commit?: CommitSection;
   skipped: string[];
 }
 
 const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
 
 export function allChecks(r: Report): TargetCheck[] {
-  return [...(r.fit?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? [])];
+  return [...(r.fit?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? []), ...(r.commit?.checks ?? [])];
 }
 
 export function renderMarkdown(r: Report): string {
@@ -65,13 +67,14 @@ export function renderMarkdown(r: Report): string {
   if (r.fit) renderFit(out, r.fit);
   if (r.predict) renderPredict(out, r.predict);
   if (r.serve) renderServe(out, r.serve);
+  if (r.commit) renderCommit(out, r.commit);
 
   out.push('## Reproduce');
   out.push('');
   out.push('```sh');
   out.push('node scripts/setup.mjs                                  # install and build (npm start and npm test do it too)');
   out.push(`npm run bench -- ${r.argv.length ? r.argv.join(' ') : ''}`.trimEnd() + '   # this page');
-  out.push('npm run bench -- --quick --only fit|predict|serve       # a quick look at one section (writes nothing unless --out is given)');
+  out.push('npm run bench -- --quick --only fit|predict|serve|commit   # a quick look at one section (writes nothing unless --out is given)');
   const cmds = [...(r.fit?.commands ?? []), ...(r.predict?.commands ?? [])];
   if (cmds.length) {
     out.push('# the pieces, by hand:');
@@ -211,4 +214,46 @@ function renderServe(out: string[], s: ServeSection): void {
     out.push(`Rejected, failed and timed-out jobs are excluded from the percentiles (${s.rejected + s.failed + s.timedOut} of ${s.jobs}).`);
     out.push('');
   }
+}
+
+function renderCommit(out: string[], c: CommitSection): void {
+  out.push("## 4. A job's time outside the fit as the history grows");
+  out.push('');
+  out.push(
+    `${fmt(c.jobs)} \`POST /train\` jobs one after the other on a fresh stack (history starting at the bootstrap), each 9 correctly labeled iris rows (a different seed per job) with \`retrain_from_scratch: true\` and \`Prefer: wait=30\`: ` +
+      'below the 10-row threshold no evaluation slice is held out, so the growing evaluation set stays empty, and from scratch the training set does not grow; only the history does (one entry per job, activated or rejected). ' +
+      "Overhead = the trainer's `duration_ms` - `fit_ms` of the job's result (the target's measure). For comparison: the job view's `finished_at` - `started_at` (BullMQ's processing time, ms resolution) minus `fit_ms`, and the client's round trip minus `fit_ms`. " +
+      `${c.note}.`,
+  );
+  out.push('');
+  out.push(
+    mdTable(
+      ['jobs', 'activated', 'overhead p50', 'overhead p95', 'duration_ms p50', 'fit_ms p50', 'started→finished − fit p50', 'round trip − fit p50'],
+      [c.early, c.late].map((w) => [
+        w.label,
+        String(w.activated),
+        fmtMs(w.overheadMedianMs),
+        fmtMs(w.overheadP95Ms),
+        fmtMs(w.durationMedianMs),
+        fmtMs(w.fitMedianMs),
+        fmtMs(w.processedOverheadMedianMs),
+        fmtMs(w.roundTripOverheadMedianMs),
+      ]),
+      'lrrrrrrr',
+    ),
+  );
+  out.push('');
+  out.push(
+    `Ratio of the medians (${c.late.label} / ${c.early.label}): ${fmtRatio(c.ratio)}. All ${fmt(c.jobs)} jobs: ${c.activated} activated, ${c.rejected} rejected, ${c.failed} failed; wall time ${fmtMs(c.wallMs)}. ` +
+      "`duration_ms` is whole milliseconds, so a 10-job median moves in steps of about 1 ms, and the first jobs also pay for the trainer's JIT warm-up; the same run in ten blocks shows the trend:",
+  );
+  out.push('');
+  out.push(
+    mdTable(
+      ['jobs', 'overhead p50', 'overhead p95', 'started→finished − fit p50', 'round trip − fit p50'],
+      c.blocks.map((w) => [w.label, fmtMs(w.overheadMedianMs), fmtMs(w.overheadP95Ms), fmtMs(w.processedOverheadMedianMs), fmtMs(w.roundTripOverheadMedianMs)]),
+      'lrrrr',
+    ),
+  );
+  out.push('');
 }
