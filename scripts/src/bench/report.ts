@@ -220,9 +220,9 @@ function renderCommit(out: string[], c: CommitSection): void {
   out.push("## 4. A job's time outside the fit as the history grows");
   out.push('');
   out.push(
-    `${fmt(c.jobs)} \`POST /train\` jobs one after the other on a fresh stack (history starting at the bootstrap), each 9 correctly labeled iris rows (a different seed per job) with \`retrain_from_scratch: true\` and \`Prefer: wait=30\`: ` +
-      'below the 10-row threshold no evaluation slice is held out, so the growing evaluation set stays empty, and from scratch the training set does not grow; only the history does (one entry per job, activated or rejected). ' +
-      "Overhead = the trainer's `duration_ms` - `fit_ms` of the job's result (the target's measure). For comparison: the job view's `finished_at` - `started_at` (BullMQ's processing time, ms resolution) minus `fit_ms`, and the client's round trip minus `fit_ms`. " +
+    `${fmt(c.jobs)} \`POST /train\` jobs one after the other on a fresh stack (history starting at the bootstrap), each 9 correctly labeled iris rows (a different seed per job, incremental) with \`Prefer: wait=30\`, each followed by a reset (\`DELETE /model/history\`): ` +
+      'below the 10-row threshold no evaluation slice is held out, so the growing evaluation set stays empty, and the reset brings the training set back to the bootstrap\'s; only the history grows (two entries per job). ' +
+      "Overhead = the job view's `finished_at` - `started_at` (BullMQ's processing time, the durable commit included, ms resolution) minus the trainer's `fit_ms` (the target's measure). For comparison: the trainer's `duration_ms` (up to the commit) and the client's round trip, each minus `fit_ms`. " +
       `${c.note}.`,
   );
   out.push('');
