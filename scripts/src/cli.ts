@@ -24,10 +24,23 @@ import { rebuildHistoryCommand, REBUILD_USAGE } from './rebuild-history-command'
 //   cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv
 //             [--classes 3] [--redundant min(2, F - I)]
 
-const USAGE = `usage:
-  cli fit --train TRAIN.csv --test TEST.csv --target COLUMN [--algorithm NAME]
-  cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv [--classes C] [--redundant R]
-  ${REBUILD_USAGE}`;
+/** One usage line per command: a new command adds its line here. */
+const COMMAND_USAGES = [
+  'cli fit --train TRAIN.csv --test TEST.csv --target COLUMN [--algorithm NAME]',
+  'cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv [--classes C] [--redundant R]',
+  REBUILD_USAGE,
+];
+
+const USAGE = [
+  'usage:',
+  ...COMMAND_USAGES.map((line) => `  ${line}`),
+  '  cli --help                 this text (also: cli COMMAND --help)',
+  '',
+  'Through npm: npm run cli -- COMMAND [options]. Exit codes: 0 ok, 2 bad input, 1 a bug.',
+].join('\n');
+
+/** `--help` anywhere, or `-h`/`help` as the command: usage on stdout, exit code 0. */
+const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv[0] === '-h' || argv[0] === 'help';
 
 /** The trainer's seed for fits, so CLI figures reproduce what the service would train. */
 const FIT_SEED = 42;
@@ -37,7 +50,8 @@ class InputError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'rebuild-history') {
+  if (wantsHelp(argv)) process.stdout.write(`${USAGE}\n`);
+  else if (command === 'rebuild-history') {
     try {
       for (const line of await rebuildHistoryCommand(rest)) process.stdout.write(`${line}\n`);
     } catch (err) {

@@ -1,9 +1,29 @@
 import { parseArgs } from 'node:util';
-import { request, waitForJob } from './http-client';
+import { request, UnreachableError, waitForJob } from './http-client';
 import { cleanIrisSamples, noisyIrisSamples, SETOSA } from './iris-samples';
 
 // `npm run demo -- [--url URL] [--reset]`: drives a running stack through the product's
 // promise and exits non-zero if any outcome differs from what it expects.
+
+/** The stack's URL when `--url` is not given: the port `npm start` uses, `PORT` or 8000. */
+function defaultUrl(): string {
+  const port = Number(process.env.PORT);
+  // PORT=0 lets the API pick any port, which only its log tells: then --url is needed.
+  return `http://127.0.0.1:${Number.isInteger(port) && port > 0 && port < 65536 ? port : 8000}`;
+}
+
+const USAGE = `usage: npm run demo -- [--url URL] [--reset]
+
+Drives a running stack (start one with \`npm start\`): health, a prediction, a batch of
+correctly labeled samples (expected: activated), a batch of noisy ones (expected: rejected),
+the model's info. Exits 1 if an outcome differs, 2 on a bad option.
+
+  --url URL   the API (default ${defaultUrl()}: the PORT environment variable, else 8000)
+  --reset     first reset the model to its bootstrap version (the history is kept)
+  -h, --help  this text`;
+
+/** A bad option: printed with the usage, exit code 2. */
+class UsageError extends Error {}
 
 function progressBar(job: { state: string; progress?: { percent?: number; stage?: string } }): void {
   const pct = typeof job.progress === 'object' && job.progress ? (job.progress.percent ?? 0) : 0;
@@ -25,7 +45,18 @@ async function runJob(base: string, method: string, path: string, body?: unknown
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { url: { type: 'string', default: 'http://127.0.0.1:8000' }, reset: { type: 'boolean', default: false } } });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { url: { type: 'string', default: defaultUrl() }, reset: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const base = values.url;
   const failures: string[] = [];
   const expect = (what: string, ok: boolean) => {
@@ -80,7 +111,15 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(`demo error: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof UsageError) {
+      console.error(`demo: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof UnreachableError) {
+      console.error(`demo: ${err.message}.\nIs the stack running? Start it with \`npm start\` (in another terminal), or pass --url URL to reach the API where it runs.`);
+    } else {
+      console.error(`demo error: ${err instanceof Error ? err.message : String(err)}`);
+    }
     process.exit(1);
   },
 );

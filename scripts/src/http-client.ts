@@ -5,7 +5,21 @@ export interface Reply<T = unknown> {
   body: T;
 }
 
-/** Sends a request with a JSON body (if any) and parses a JSON or problem+json answer. */
+/**
+ * Nothing answered at the URL (connection refused, unknown host, reset): the stack is not
+ * running there. fetch says only "fetch failed"; this says where and why.
+ */
+export class UnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const reason = (cause as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+    super(`no answer from ${url} (${reason?.code ?? reason?.message ?? (cause as Error | undefined)?.message ?? 'unreachable'})`, { cause });
+  }
+}
+
+/** Sends a request with a JSON body (if any) and parses a JSON or problem+json answer. Throws UnreachableError if nothing answers. */
 export async function request<T = any>(
   base: string,
   method: string,
@@ -13,11 +27,17 @@ export async function request<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Reply<T>> {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const url = new URL(path, base);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new UnreachableError(url.href, err);
+  }
   const text = await res.text();
   let parsed: unknown = text;
   try {

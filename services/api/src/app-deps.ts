@@ -13,6 +13,12 @@ export interface AppDeps {
   queues: JobQueues;
   predictionLog: PredictionLog;
   logger: Logger;
+  /**
+   * Aborted when the server starts shutting down: a request waiting for its job (`Prefer:
+   * wait`) stops waiting and answers 202 with the job, instead of being cut off when the
+   * server closes. Absent in tests that never shut down.
+   */
+  shutdown?: AbortSignal;
 }
 
 /** Per-model context resolved once per request. */

@@ -12,6 +12,7 @@ import { jobStatusHandler, resetHandler, trainHandler, trustedEvalHandler } from
 import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { requestIdOf } from './request-id';
+import { requestLogOptions } from './request-log-level';
 
 /**
  * Builds the Express app. The lab's paths (`/train`, `/model/info`, `DELETE /model/history`)
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      ...requestLogOptions,
       serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
     }),
   );

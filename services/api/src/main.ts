@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, logger });
   const predictionLog = new PredictionLog(config.dataDir, config.predictionLog);
   await cache.start();
-  const server: Server = createServer({ dataDir: config.dataDir, specs, cache, queues, predictionLog, logger });
+  const shutdown = new AbortController();
+  const server: Server = createServer({ dataDir: config.dataDir, specs, cache, queues, predictionLog, logger, shutdown: shutdown.signal });
   server.listen(config.port, config.host);
   server.on('listening', () => {
     const addr = server.address();
@@ -52,8 +53,16 @@ async function main(): Promise<void> {
       logger.warn('shutdown deadline passed; exiting');
       logger.flush(() => process.exit(1));
     }, config.shutdownTimeoutMs + 5000).unref();
+    // Requests waiting for their job (`Prefer: wait`) answer 202 with it now, rather than be
+    // cut off when the connections are closed.
+    shutdown.abort();
+    // A keep-alive connection whose request ends during the shutdown would otherwise hold the
+    // close up until its idle timeout: close each as soon as it is idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       cache.close();
       subscriber.close();
       void Promise.all([predictionLog.close(), queues.close()]).finally(() => logger.flush(() => process.exit(0)));

@@ -14,8 +14,9 @@ const problem = z
     instance: z.string(),
     request_id: z.string().optional(),
     errors: z.array(z.object({ field: z.string(), pointer: z.string(), code: z.string(), message: z.string() })).optional(),
+    errors_truncated: z.number().int().optional().meta({ description: 'how many more problems were found beyond the first 20 listed in `errors`' }),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details; `errors` names each offending field' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details; `errors` names each offending field (the first 20; `errors_truncated` counts the rest)' });
 
 const job = z
   .object({

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_BODY_BYTES } from './api-schemas';
 import type { AppDeps, ModelContext } from './app-deps';
 import { ApiError } from './errors/api-error';
+import { requestLogLevel } from './request-log-level';
 import { renderProblem, toApiError } from './errors/problem';
 import { requestIdOf } from './request-id';
 import { predict } from './routes/predict';
@@ -42,7 +43,7 @@ export function createPredictLane(
       res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': id });
       res.end(body);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = status >= 500 ? 'error' : 'info';
+      const level = requestLogLevel(status);
       deps.logger[level]({ req: { id, method: 'POST', url: req.url }, res: { statusCode: status }, responseTime: Math.round(ms) }, 'request completed');
     };
     const fail = (err: unknown): void => {

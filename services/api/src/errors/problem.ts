@@ -1,5 +1,6 @@
 import { ApiError } from './api-error';
 import { ERROR_TABLE } from './error-codes';
+import { PartialValidationError } from './partial-validation-error';
 
 interface HttpLikeError {
   type?: string;
@@ -64,6 +65,8 @@ export function renderProblem(error: ApiError, instance: string, requestId: stri
       instance,
       ...(requestId ? { request_id: requestId } : {}),
       ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+      // The problems found but not listed, so a client knows `errors` is not the whole story.
+      ...(error instanceof PartialValidationError && error.unlisted > 0 ? { errors_truncated: error.unlisted } : {}),
     }),
   };
 }

@@ -5,6 +5,7 @@ import { MAX_WAIT_SECONDS } from '../api-schemas';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { jobView, statusUrl } from '../job-view';
+import { unlessAborted } from '../unless-aborted';
 import { parseOrThrow, requireJson } from '../validate';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -32,9 +33,13 @@ async function submit(deps: AppDeps, req: Request, res: Response, data: JobData)
   const wait = preferWait(req);
   let finished = false;
   if (wait > 0) {
-    finished = await deps.queues.waitFor(data.model, job, wait * 1000);
+    // A shutdown ends the wait at once: the client gets the usual 202 with its job rather
+    // than a connection cut when the server closes.
+    finished = await unlessAborted(deps.queues.waitFor(data.model, job, wait * 1000), deps.shutdown, false);
     res.setHeader('Preference-Applied', `wait=${wait}`);
   }
+  // This server is going away: the client should not reuse the connection.
+  if (deps.shutdown?.aborted) res.setHeader('Connection', 'close');
   const found = await deps.queues.find(job.id as string);
   if (!found) throw new ApiError('not_found', `job ${job.id} disappeared`);
   const view = jobView(found.job, found.state);
