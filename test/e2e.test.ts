@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cleanupRedis, freePort, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
-import { connect } from 'node:net';
+import { cleanupRedis, freePort, makeTempDir, portAnswers, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import { join, resolve } from 'node:path';
 
 // The stack as a user runs it: `npm start` (the launcher), then `npm run demo -- --reset`,
@@ -8,17 +7,6 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.on('connect', () => {
-      s.destroy();
-      done(true);
-    });
-    s.on('error', () => done(false));
-  });
-}
 
 interface Stack {
   proc: ChildProcess;
@@ -73,7 +61,7 @@ test('npm start, the demo with --reset, Ctrl-C; a fresh data dir gives the same 
 
   first.proc.kill('SIGINT');
   expect(await first.exited).toBe(0);
-  expect(await answers(port)).toBe(false);
+  expect(await portAnswers(port)).toBe(false);
 
   // A new user deletes the data directory and starts again, this time with no Redis at
   // REDIS_URL: the launcher starts a private redis-server under the data directory.
@@ -84,8 +72,8 @@ test('npm start, the demo with --reset, Ctrl-C; a fresh data dir gives the same 
   expect(second.output()).toContain('starting a private redis-server');
   expect(await healthVersion(port)).toBe(bootVersion);
   const privatePort = Number(/private redis-server on 127\.0\.0\.1:(\d+)/.exec(second.output())?.[1]);
-  expect(await answers(privatePort)).toBe(true);
+  expect(await portAnswers(privatePort)).toBe(true);
   second.proc.kill('SIGTERM');
   expect(await second.exited).toBe(0);
-  expect(await answers(privatePort)).toBe(false);
+  expect(await portAnswers(privatePort)).toBe(false);
 }, 180_000);

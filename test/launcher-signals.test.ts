@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cleanupRedis, eventually, freePort, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
+import { cleanupRedis, eventually, freePort, makeTempDir, portAnswers, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
 // `npm start` and signals, as a user sends them: SIGTERM or SIGINT to the process (the launcher
@@ -64,17 +63,6 @@ function cmdlineOf(pid: number): string | undefined {
 /** Those of `procs` still running (the same pid with the same command line). */
 const running = (procs: Proc[]): Proc[] => procs.filter((p) => cmdlineOf(p.pid) === p.cmdline);
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.on('connect', () => {
-      s.destroy();
-      done(true);
-    });
-    s.on('error', () => done(false));
-  });
-}
-
 interface Stack {
   proc: ChildProcess;
   port: number;
@@ -116,7 +104,7 @@ async function expectStops(stack: Stack, signal: NodeJS.Signals, target: 'proces
     const result = await Promise.race([stack.exited, new Promise((done) => setTimeout(() => done('still running after 30 s'), 30_000).unref())]);
     expect({ result, output: result === 'still running after 30 s' ? stack.output().slice(-2000) : '' }).toEqual({ result: { code: 0, signal: null }, output: '' });
     await eventually(() => running(stack.processes).length === 0, 5000, `every process of the stack gone (${JSON.stringify(running(stack.processes))})`);
-    expect(await answers(stack.port)).toBe(false);
+    expect(await portAnswers(stack.port)).toBe(false);
   } finally {
     // Whatever failed above, leave nothing running.
     for (const p of running([{ pid, cmdline: cmdlineOf(pid) ?? '' }, ...stack.processes])) {

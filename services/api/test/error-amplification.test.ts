@@ -6,32 +6,19 @@
  * so both are checked. Real API, real Redis (unique prefix), model bootstrapped by a real
  * Trainer.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Trainer } from '../../trainer/src/trainer';
 import { clipName, MAX_ECHOED_NAME } from '../src/errors/zod-issues';
 import { MAX_LISTED_ERRORS } from '../src/validate';
-import { cleanupRedis, eventually, makeTempDir, removeDir, SETOSA, startApi, startTrainer, uniquePrefix, type ApiHandle, type HttpResponse } from './helpers/harness';
+import { SETOSA, startStack, type ApiHandle, type HttpResponse, type Stack } from './helpers/harness';
 
-const prefix = uniquePrefix();
-let dataDir: string;
-let trainer: Trainer;
+let stack: Stack;
 let api: ApiHandle;
 
 beforeAll(async () => {
-  dataDir = await makeTempDir();
-  trainer = await startTrainer({ dataDir, prefix });
-  await eventually(() => existsSync(join(dataDir, 'models', 'iris', 'model_active.json')), 30_000, 'bootstrap');
-  api = await startApi({ dataDir, prefix, pollIntervalMs: 60_000, predictionLog: false });
-  await eventually(async () => (await api.client.get('/health')).body?.status === 'ok', 10_000, 'api ready');
+  stack = await startStack();
+  api = stack.api;
 });
 
-afterAll(async () => {
-  await api?.close();
-  await trainer?.close();
-  await cleanupRedis(prefix);
-  await removeDir(dataDir);
-});
+afterAll(async () => stack?.close());
 
 /** A JSON object text with `n` unknown keys next to `base`'s fields (about 12 bytes a key). */
 function withUnknownKeys(base: Record<string, unknown>, n: number): string {
