@@ -1,4 +1,4 @@
-import { labeledSetSchema, modelNameSchema, policySchema, type GateDecision, type ModelScore } from '@ct/core';
+import { labeledSetSchema, modelNameSchema, policySchema, VERSION_PATTERN, type GateDecision, type ModelScore } from '@ct/core';
 import { z } from 'zod';
 
 const common = {
@@ -10,8 +10,9 @@ const common = {
 };
 
 /**
- * Payload of a job on a model's queue: train a candidate, reset to the bootstrap version,
- * add to or replace the trusted evaluation rows (an admin's change), or bootstrap a model
+ * Payload of a job on a model's queue: train a candidate, reset to the bootstrap version, roll
+ * back to a kept version, add to or replace the trusted evaluation rows (an admin's change),
+ * or bootstrap a model
  * that has no version yet (queued by the trainer at start-up, so that it is serialized with
  * everything else).
  */
@@ -26,6 +27,13 @@ export const jobDataSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('reset'), ...common }),
   z.strictObject({ kind: z.literal('trusted_eval'), ...common, mode: z.enum(['add', 'replace']), samples: labeledSetSchema }),
+  z.strictObject({
+    kind: z.literal('rollback'),
+    ...common,
+    version: z.string().regex(VERSION_PATTERN),
+    /** Why, in the caller's words: recorded in the history and the activation timeline. */
+    reason: z.string().max(500).nullable(),
+  }),
   z.strictObject({ kind: z.literal('bootstrap'), ...common }),
 ]);
 

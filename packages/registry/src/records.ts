@@ -25,9 +25,9 @@ export type ModelState = z.infer<typeof modelStateSchema>;
 export const historyEntrySchema = z.strictObject({
   /** Position in the log, from 1: entry `seq` is created only if it does not exist yet. */
   seq: z.number().int().positive(),
-  /** The version this attempt produced (for a reset: the version it went back to; for a trusted-set change: the active one). */
+  /** The version this attempt produced (for a reset or rollback: the version it went back to; for a trusted-set change: the active one). */
   version,
-  source: z.enum(['bootstrap', 'train', 'reset', 'trusted_eval']),
+  source: z.enum(['bootstrap', 'train', 'reset', 'rollback', 'trusted_eval']),
   /** `applied`: a change that is not a candidate (the trusted set was replaced or extended). */
   status: z.enum(['activated', 'rejected', 'applied']),
   job_id: z.string().nullable(),

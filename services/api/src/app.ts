@@ -8,7 +8,7 @@ import { ApiError } from './errors/api-error';
 import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
 import { buildOpenApi } from './openapi';
 import { healthHandler } from './routes/health';
-import { jobStatusHandler, resetHandler, trainHandler, trustedEvalHandler } from './routes/jobs';
+import { jobStatusHandler, resetHandler, rollbackHandler, trainHandler, trustedEvalHandler } from './routes/jobs';
 import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { requestIdOf } from './request-id';
@@ -61,6 +61,7 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
   model.post('/model/trusted-eval', trustedEvalHandler(deps, resolve, 'add'));
   app.use('/', model);
   app.use('/models/:model', model);
+  app.post('/models/:model/rollback', rollbackHandler(deps, resolve));
 
   app.use(notFoundHandler);
   app.use(errorMiddleware);

@@ -3,6 +3,7 @@ import { DEFAULT_MODEL, type ModelSpec } from '@ct/core';
 import { z } from 'zod';
 import { MAX_BODY_BYTES, MAX_PREDICT_RECORDS, MAX_TRAIN_SAMPLES, MAX_WAIT_SECONDS } from './api-schemas';
 import type { ModelContext } from './app-deps';
+import { rollbackRequestSchema } from './routes/jobs';
 
 const problem = z
   .object({
@@ -22,7 +23,7 @@ const job = z
   .object({
     job_id: z.string(),
     model: z.string(),
-    kind: z.enum(['train', 'reset', 'trusted_eval', 'bootstrap']),
+    kind: z.enum(['train', 'reset', 'rollback', 'trusted_eval', 'bootstrap']),
     state: z.enum(['queued', 'running', 'completed', 'failed']),
     progress: z.unknown(),
     result: z.record(z.string(), z.unknown()).nullable(),
@@ -110,6 +111,13 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     summary: 'Queue an addition to the trusted evaluation rows',
     request: { headers, body: { content: { 'application/json': { schema: s.trusted } } } },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/models/{model}/rollback',
+    summary: 'Queue the activation of a kept version (serialized with training; recorded in the history and the activation timeline)',
+    request: { params: z.object({ model: z.string() }), headers, body: { content: { 'application/json': { schema: rollbackRequestSchema } } } },
+    responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 404, 409, 415, 422, 503) },
   });
   for (const other of specs) {
     registry.registerPath({

@@ -147,6 +147,8 @@ export class TrainPipeline {
         return (await store.history.sync())[0]?.result as unknown as JobResult;
       case 'reset':
         return this.reset(ctx, head);
+      case 'rollback':
+        return this.rollback(ctx, data, head);
       case 'trusted_eval':
         return this.changeTrusted(ctx, data, head);
       case 'train':
@@ -346,6 +348,60 @@ export class TrainPipeline {
       state: stateAfter,
     });
     await this.activate(store, boot.version);
+    return result;
+  }
+
+  /**
+   * Activates a kept candidate again. The next incremental job starts from its training rows
+   * and the growing rows it left (its own slice included if it had been activated); the
+   * trusted rows stay as the admin set them. Already active: a no-op result, no entry.
+   */
+  private async rollback(ctx: JobContext, data: Extract<JobData, { kind: 'rollback' }>, head: HistoryEntry): Promise<JobResult> {
+    const { store, spec, jobId } = ctx;
+    const entries = await store.history.sync();
+    const target = entries.find((e) => e.version === data.version && (e.source === 'bootstrap' || e.source === 'train'));
+    if (!target) throw new TrainingDataError(`version ${data.version} is not a committed candidate of model ${spec.name}`);
+    const active = head.state.active;
+    const vd = await store.readVersionData(data.version);
+    const trustedRows = (await store.segments.get(head.state.trusted)).y.length;
+    const why = `rollback to ${data.version} on request${data.reason ? `: ${data.reason}` : ''}`;
+    const result: JobResult = {
+      ...(target.result as unknown as JobResult),
+      status: 'activated',
+      model_version: data.version,
+      active_version: data.version,
+      model_updated: active !== data.version,
+      message: active === data.version ? `${data.version} is already active; nothing to do` : `rolled back: ${data.version} is active again, replacing ${active}`,
+      reason: why,
+      violations: [],
+      n_batch_samples: 0,
+      batch_holdout: 0,
+      trusted_set_size: trustedRows,
+      duration_ms: Date.now() - ctx.started,
+    };
+    if (active === data.version) return result;
+    // The growing rows as this version left them: after its own activation, its entry's state.
+    const growing = target.status === 'activated' ? target.state.growing : vd.growing;
+    const stateAfter: ModelState = { active: data.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing };
+    const growingRows = (await store.segments.concat(growing)).y.length;
+    await store.commit({
+      ...target,
+      seq: head.seq + 1,
+      source: 'rollback',
+      status: 'activated',
+      job_id: jobId,
+      request_id: data.request_id,
+      created_at: new Date().toISOString(),
+      active_before: active,
+      active_after: data.version,
+      n_batch_samples: 0,
+      eval_set: { size: trustedRows + growingRows, trusted: trustedRows, growing: growingRows },
+      result: result as unknown as Record<string, unknown>,
+      duration_ms: result.duration_ms,
+      state: stateAfter,
+    });
+    ctx.log.info({ version: data.version, previous: active }, 'rolled back');
+    await this.activate(store, data.version);
     return result;
   }
 

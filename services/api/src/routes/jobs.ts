@@ -1,4 +1,5 @@
-import { distinctLabels, resolveClass, sha256Canonical } from '@ct/core';
+import { distinctLabels, resolveClass, sha256Canonical, VERSION_PATTERN } from '@ct/core';
+import { z } from 'zod';
 import { newJobId, type JobData } from '@ct/queue';
 import type { Request, Response } from 'express';
 import { MAX_WAIT_SECONDS } from '../api-schemas';
@@ -130,6 +131,38 @@ export function trustedEvalHandler(deps: AppDeps, resolve: (req: Request) => Mod
       body_hash: sha256Canonical({ model: spec.name, kind: 'trusted_eval', mode, body }),
       mode,
       samples: { x, y },
+    });
+  };
+}
+
+const rollbackBodySchema = z.strictObject({
+  version: z.string().regex(VERSION_PATTERN).meta({ description: 'a version kept in versions/ (from GET /models/{model}/versions)' }),
+  reason: z.string().min(1).max(500).optional().meta({ description: 'why, in your words: recorded in the history and the activation timeline' }),
+});
+
+/** Body of `POST /models/:model/rollback`. */
+export const rollbackRequestSchema = rollbackBodySchema.meta({ id: 'rollback_request' });
+
+/**
+ * `POST /models/:model/rollback`: queues the activation of a kept version, serialized with
+ * training like every change. A version the model never committed is a 404 here; one that
+ * is already active finishes as a no-op.
+ */
+export function rollbackHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { spec } = resolve(req);
+    requireJson(req.get('content-type'));
+    const body = parseOrThrow(rollbackBodySchema, req.body);
+    const store = deps.cache.store(spec.name);
+    const known = store ? (await store.readHistory()).entries.some((e) => e.version === body.version && (e.source === 'bootstrap' || e.source === 'train')) : false;
+    if (!known) throw new ApiError('not_found', `model ${spec.name} has no version ${body.version}`);
+    await submit(deps, req, res, {
+      kind: 'rollback',
+      model: spec.name,
+      request_id: requestId(req),
+      body_hash: sha256Canonical({ model: spec.name, kind: 'rollback', body }),
+      version: body.version,
+      reason: body.reason ?? null,
     });
   };
 }
