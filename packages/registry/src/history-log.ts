@@ -23,6 +23,8 @@ export const historyFileName = (seq: number): string => `${String(seq).padStart(
 export class HistoryLog {
   private entries: HistoryEntry[] = [];
   private byJob = new Map<string, HistoryEntry>();
+  /** The sync in progress: concurrent callers share it, so the copy is never appended to twice. */
+  private syncing: Promise<readonly HistoryEntry[]> | undefined;
 
   constructor(readonly dir: string) {}
 
@@ -51,6 +53,8 @@ export class HistoryLog {
   }
 
   private remember(entry: HistoryEntry): void {
+    // Only the next entry extends the copy; anything else was already taken in.
+    if (entry.seq !== this.entries.length + 1) return;
     this.entries.push(entry);
     if (entry.job_id !== null) this.byJob.set(entry.job_id, entry);
   }
@@ -75,7 +79,14 @@ export class HistoryLog {
    * Brings the in-memory copy up to date and returns every entry, oldest first. Throws an
    * ArtifactError when an entry is damaged or missing from the middle of the log.
    */
-  async sync(): Promise<readonly HistoryEntry[]> {
+  sync(): Promise<readonly HistoryEntry[]> {
+    this.syncing ??= this.syncOnce().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<readonly HistoryEntry[]> {
     const last = this.entries.at(-1);
     if (last) {
       // A log deleted or cut short under a running process: start again from the files.
@@ -129,6 +140,6 @@ export class HistoryLog {
     const parsed = historyEntrySchema.parse(entry);
     const created = await createFileExclusive(this.path(parsed.seq), sealedText('history_entry', parsed));
     if (!created) throw new CommitConflictError(parsed.seq);
-    if (this.entries.length === parsed.seq - 1) this.remember(parsed);
+    this.remember(parsed);
   }
 }

@@ -259,3 +259,15 @@ describe('rebuildHistory', () => {
     await expect(rebuildHistory(new ModelStore(root, 'iris'))).rejects.toMatchObject({ kind: 'inconsistent', reason: expect.stringContaining('both claim history entry 2') });
   });
 });
+
+test('concurrent syncs of one log share the read: no entry is taken in twice, none is missed', async () => {
+  const writer = new HistoryLog(join(root, 'h'));
+  const reader = new HistoryLog(join(root, 'h'));
+  for (let seq = 1; seq <= 30; seq++) {
+    await writer.append(entry(seq, `v${seq}.0-aaaaaa`, `v${seq}.0-aaaaaa`));
+    // A poll, a request and an activation message reading at once, as in the API.
+    await Promise.all([reader.sync(), reader.head(), reader.findJob(`job-${seq}`)]);
+  }
+  expect((await reader.sync()).map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  expect((await reader.head())?.seq).toBe(30);
+});
