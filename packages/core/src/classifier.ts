@@ -45,6 +45,11 @@ export interface ClassifierAlgorithm<H = unknown, P = unknown> {
   readonly description: string;
   /** Validates hyperparameters and fills defaults. */
   readonly hyperparametersSchema: z.ZodType<H>;
+  /**
+   * Whether the preprocessing should standardize its input (distance-based algorithms).
+   * `logistic_regression` standardizes inside its own parameters and says no.
+   */
+  readonly needsScaling?: boolean;
   /** Validates a stored model's parameters before {@link ClassifierAlgorithm.load}. */
   readonly paramsSchema: z.ZodType<P>;
   fit(input: FitInput<H>): { model: TrainedClassifier; report: FitReport };

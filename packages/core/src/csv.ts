@@ -238,7 +238,8 @@ function quote(s: string): string {
 }
 
 /** One CSV record and the line it starts on. */
-interface CsvRecord {
+/** One CSV record: its cells as written (quotes removed) and its 1-based line. */
+export interface CsvRecord {
   cells: string[];
   line: number;
 }
@@ -247,7 +248,7 @@ interface CsvRecord {
  * Yields records, skipping blank lines. Lines without a double quote are split directly,
  * which is the common case for numeric tables and much faster than a per-character scan.
  */
-function* readRecords(text: string): Generator<CsvRecord> {
+export function* readRecords(text: string): Generator<CsvRecord> {
   let pos = 0;
   let line = 0;
   const n = text.length;

@@ -2,17 +2,24 @@ import { z } from 'zod';
 import { sha256Canonical } from './canonical-json';
 import { createRng, shuffleInPlace } from './random';
 
+/**
+ * One cell of a row as stored and sent: a number (numeric and integer features), a string (a
+ * categorical feature's level) or null (missing, for features that impute). The model's
+ * preprocessing turns rows of these into numbers; algorithms see only numbers.
+ */
+export type RawValue = number | string | null;
+
 /** Rows of features with a class index each: training data, evaluation sets, batches. */
 export const labeledSetSchema = z
   .strictObject({
-    x: z.array(z.array(z.number())),
+    x: z.array(z.array(z.union([z.number(), z.string(), z.null()]))),
     y: z.array(z.number().int().nonnegative()),
   })
   .refine((s) => s.x.length === s.y.length, { message: 'x and y must have the same length' });
 
 /** Rows of features with a class index each: training data, evaluation sets, batches. */
 export interface LabeledSet {
-  x: number[][];
+  x: RawValue[][];
   y: number[];
 }
 

@@ -1,15 +1,18 @@
-import type { ClassifierAlgorithm, FitReport, TrainedClassifier } from './classifier';
+import type { ClassifierAlgorithm, FitReport } from './classifier';
 import { bootstrapDecision, decide, scoreModel, type GateDecision } from './gate';
 import type { Guardrails } from './guardrails';
 import { concatSets, distinctLabels, emptySet, setHash, stratifiedSplit, subset, type LabeledSet } from './labeled-set';
-import { argmaxRows, toMatrix } from './matrix';
+import type { FeatureSpec } from './model-spec';
 import type { Policy } from './policy';
+import { encodeRows, fitPreprocessing } from './preprocessing';
 import { TrainingDataError } from './training-data-error';
+import { predictLabels, type VersionModel } from './version-model';
 
 /** What every training step needs to know about the model and its algorithm. */
 export interface StepModel {
   classes: readonly string[];
-  nFeatures: number;
+  /** The spec's features: what each cell of a row is, and what a missing one gets. */
+  features: readonly FeatureSpec[];
   algorithm: ClassifierAlgorithm<unknown, unknown>;
   /** Raw hyperparameters; the algorithm's schema validates them and fills defaults. */
   hyperparameters: unknown;
@@ -22,7 +25,7 @@ export interface StepModel {
 
 /** A fitted candidate and its gate decision. */
 export interface StepResult {
-  model: TrainedClassifier;
+  model: VersionModel;
   fit: FitReport;
   hyperparameters: unknown;
   /** The rows the candidate was fitted on: the next training set if it is activated. */
@@ -43,16 +46,20 @@ export interface StepResult {
   decision: GateDecision;
 }
 
-/** Predicted class per row. */
-export function predictLabels(model: TrainedClassifier, x: readonly (readonly number[])[]): Int32Array {
-  if (x.length === 0) return new Int32Array(0);
-  return argmaxRows(model.predictProba(toMatrix(x, model.nFeatures)), model.nClasses);
-}
-
-function checkSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'nFeatures'>, what: string): void {
+function checkSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'features'>, what: string): void {
+  const { features } = m;
   set.x.forEach((row, i) => {
-    if (row.length !== m.nFeatures) throw new TrainingDataError(`${what} row ${i} has ${row.length} features, expected ${m.nFeatures}`);
-    if (!row.every(Number.isFinite)) throw new TrainingDataError(`${what} row ${i} has a non-finite value`);
+    if (row.length !== features.length) throw new TrainingDataError(`${what} row ${i} has ${row.length} features, expected ${features.length}`);
+    features.forEach((f, j) => {
+      const v = row[j];
+      if (v === null) {
+        if (f.missing !== 'impute') throw new TrainingDataError(`${what} row ${i}: ${f.name} is missing, and the model refuses missing values of it`);
+      } else if (f.type === 'categorical') {
+        if (typeof v !== 'string' || !f.levels.includes(v)) throw new TrainingDataError(`${what} row ${i}: ${f.name} is ${JSON.stringify(v)}, not one of ${f.levels.join(', ')}`);
+      } else if (typeof v !== 'number' || !Number.isFinite(v) || (f.type === 'integer' && !Number.isInteger(v))) {
+        throw new TrainingDataError(`${what} row ${i}: ${f.name} is ${JSON.stringify(v)}, not ${f.type === 'integer' ? 'an integer' : 'a finite number'}`);
+      }
+    });
   });
   set.y.forEach((label, i) => {
     if (!Number.isInteger(label) || label < 0 || label >= m.classes.length) {
@@ -65,26 +72,28 @@ function checkSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'nFeatures'>, 
  * Checks rows an admin gives as the trusted evaluation set: well-formed, and enough of them
  * to judge by (at least 10 rows of at least 2 classes).
  */
-export function checkTrustedSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'nFeatures'>): void {
+export function checkTrustedSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'features'>): void {
   checkSet(set, m, 'trusted');
   if (set.y.length < 10) throw new TrainingDataError(`a trusted evaluation set needs at least 10 rows, got ${set.y.length}`);
   if (distinctLabels(set.y) < 2) throw new TrainingDataError('a trusted evaluation set needs rows of at least 2 classes');
 }
 
-function fit(m: StepModel, trainingSet: LabeledSet): { model: TrainedClassifier; fit: FitReport; hyperparameters: unknown } {
+function fit(m: StepModel, trainingSet: LabeledSet): { model: VersionModel; fit: FitReport; hyperparameters: unknown } {
   if (distinctLabels(trainingSet.y) < 2) {
     throw new TrainingDataError(`training set has ${distinctLabels(trainingSet.y)} class(es); at least 2 are needed`);
   }
   const hyperparameters = m.algorithm.hyperparametersSchema.parse(m.hyperparameters ?? {});
+  // One preprocessing in front of every algorithm, fitted on the training rows only.
+  const preprocessing = fitPreprocessing(m.features, trainingSet.x, { standardize: m.algorithm.needsScaling === true });
   const { model, report } = m.algorithm.fit({
-    x: toMatrix(trainingSet.x, m.nFeatures),
+    x: encodeRows(preprocessing, trainingSet.x, m.features.length),
     y: Int32Array.from(trainingSet.y),
     nClasses: m.classes.length,
     hyperparameters,
     seed: m.seed,
     ...(m.onProgress ? { onProgress: m.onProgress } : {}),
   });
-  return { model, fit: report, hyperparameters };
+  return { model: { preprocessing, classifier: model, nFeatures: m.features.length }, fit: report, hyperparameters };
 }
 
 /**
@@ -114,7 +123,7 @@ export function bootstrapStep(m: StepModel, data: LabeledSet): StepResult {
 export function trainingStep(
   m: StepModel,
   input: {
-    champion: TrainedClassifier;
+    champion: VersionModel;
     accumulated: LabeledSet;
     trusted: LabeledSet;
     growing: LabeledSet;

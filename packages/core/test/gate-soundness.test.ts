@@ -2,7 +2,6 @@ import {
   bootstrapStep,
   createRng,
   getAlgorithm,
-  irisSpec,
   policySchema,
   subset,
   trainingStep,
@@ -10,7 +9,7 @@ import {
   type LabeledSet,
   type StepModel,
 } from '../src';
-import { loadIris } from './iris-fixture';
+import { irisSpec, loadIris } from './iris-fixture';
 
 // The product's promise, on seeded data: the gate scores champion and challenger on the same
 // rows, so clean data added incrementally is not rejected for being scored on a different
@@ -18,13 +17,13 @@ import { loadIris } from './iris-fixture';
 // 10-row noise sets: BASELINE.md).
 
 const model: StepModel = {
-  classes: irisSpec.classes,
-  nFeatures: 4,
+  classes: irisSpec.target.classes,
+  features: irisSpec.features,
   algorithm: getAlgorithm(irisSpec.algorithm) as ClassifierAlgorithm<unknown, unknown>,
   hyperparameters: {},
   seed: irisSpec.seed,
-  evalFraction: irisSpec.evalFraction,
-  minBatchForEvalSlice: irisSpec.minBatchForEvalSlice,
+  evalFraction: irisSpec.eval_fraction,
+  minBatchForEvalSlice: irisSpec.min_batch_for_eval_slice,
   guardrails: irisSpec.guardrails,
 };
 const policy = policySchema.parse({ name: 'any_improvement' });

@@ -24,6 +24,8 @@ export const jobDataSchema = z.discriminatedUnion('kind', [
     retrain_from_scratch: z.boolean(),
     policy: policySchema,
     algorithm: z.string().optional(),
+    /** Hyperparameters of this job's fit (validated by the algorithm's schema); the spec's otherwise. */
+    hyperparameters: z.record(z.string(), z.unknown()).optional(),
   }),
   z.strictObject({ kind: z.literal('reset'), ...common }),
   z.strictObject({ kind: z.literal('trusted_eval'), ...common, mode: z.enum(['add', 'replace']), samples: labeledSetSchema }),
@@ -75,6 +77,8 @@ export interface JobResult {
   /** Rows in the model's trusted evaluation set after the job. */
   trusted_set_size: number;
   fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
+  /** A bootstrap's reading of its bundled data: rows kept, dropped (no label; a missing value the model refuses), cells to impute, columns ignored. */
+  data_report?: { rows: number; dropped_no_label: number; dropped_missing: number; imputed_cells: number; ignored_columns: string[] };
   /** Time in the algorithm's fit, in ms; the rest of a job is its own overhead. */
   fit_ms: number | null;
   /** From the job's start to just before its commit (the entry records it, so it cannot time its own write). */

@@ -1,10 +1,12 @@
 import {
+  encodedWidth,
   getAlgorithm,
   modelNameSchema,
+  preprocessingSchema,
   sha256Canonical,
   versionId,
   VERSION_PATTERN,
-  type TrainedClassifier,
+  type VersionModel,
 } from '@ct/core';
 import { z } from 'zod';
 
@@ -25,6 +27,12 @@ export const artifactBodySchema = z.strictObject({
   features: z.array(z.string()).min(1),
   hyperparameters: z.record(z.string(), z.unknown()),
   seed: z.number().int(),
+  /**
+   * The preprocessing fitted with the model (fill values, one-hot levels, standardization).
+   * Absent when it would change nothing (numbers only, nothing filled or scaled): such
+   * artifacts hash as they did before preprocessing existed.
+   */
+  preprocessing: preprocessingSchema.optional(),
   /** Validated by the algorithm's own schema when the model is loaded. */
   params: z.unknown(),
   training: z.strictObject({
@@ -74,16 +82,22 @@ export function verifyArtifact(a: Artifact): string | undefined {
 }
 
 /**
- * Rebuilds a classifier from a verified artifact: the algorithm is looked up by name and its
- * parameters validated by its schema. A model is data; nothing in it is ever executed.
+ * Rebuilds a version's model from a verified artifact: the algorithm is looked up by name and
+ * its parameters validated by its schema; the preprocessing comes with it. A model is data;
+ * nothing in it is ever executed.
  */
-export function loadClassifier(a: Artifact): TrainedClassifier {
+export function loadClassifier(a: Artifact): VersionModel {
   const algorithm = getAlgorithm(a.body.algorithm);
   if (!algorithm) throw new Error(`unknown algorithm ${a.body.algorithm}`);
   const params = algorithm.paramsSchema.parse(a.body.params);
-  const model = algorithm.load(params);
-  if (model.nClasses !== a.body.classes.length || model.nFeatures !== a.body.features.length) {
+  const classifier = algorithm.load(params);
+  const preprocessing = a.body.preprocessing ?? null;
+  if (preprocessing && preprocessing.features.map((f) => f.name).join(',') !== a.body.features.join(',')) {
+    throw new Error('the preprocessing does not match the declared features');
+  }
+  const width = preprocessing ? encodedWidth(preprocessing) : a.body.features.length;
+  if (classifier.nClasses !== a.body.classes.length || classifier.nFeatures !== width) {
     throw new Error('parameters do not match the declared classes and features');
   }
-  return model;
+  return { preprocessing, classifier, nFeatures: a.body.features.length };
 }

@@ -14,3 +14,4 @@ export * from './records';
 export * from './sealed';
 export * from './segment-store';
 export * from './rebuild-history';
+export * from './catalog';

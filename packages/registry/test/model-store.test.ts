@@ -102,7 +102,7 @@ test('nothing is active before a commit; applyActive follows the head of the his
   expect(await store.applyActive()).toBe(a.version);
   expect((await store.readActive())?.version).toBe(a.version);
   expect(await store.trainingRows(a.version)).toEqual(trainingSet);
-  expect(loadClassifier(a).nClasses).toBe(3);
+  expect(loadClassifier(a).classifier.nClasses).toBe(3);
 });
 
 test('a tampered artifact is refused with a checksum error', async () => {

@@ -1,7 +1,7 @@
 import {
   encodeLabels,
-  irisSpec,
   makeClassification,
+  modelSpecSchema,
   parseNumericCsv,
   softmaxRegression,
   stratifiedSplit,
@@ -17,6 +17,8 @@ import { fmt, fmtMs, fmtRatio, median, say, ROOT, type TargetCheck } from './uti
 // fit in a fresh process, median of N), and the batch predictProba timing.
 
 const CLI = join(ROOT, 'scripts', 'dist', 'cli.js');
+/** The iris spec of the catalogue: its split is the bootstrap's. */
+const irisSpec = modelSpecSchema.parse(JSON.parse(readFileSync(join(ROOT, 'catalog', 'iris.json'), 'utf8')));
 const SKLEARN_FIT = join(ROOT, 'scripts', 'bench', 'sklearn_fit.py');
 /** Debian's Python, which has python3-sklearn (and, for the peer, python3-fastapi). */
 export const PYTHON = '/usr/bin/python3';
@@ -111,10 +113,10 @@ async function fitOnce(kind: 'ours' | 'sklearn', ds: DataSet, algorithm?: string
 /** Iris, split 80/20 stratified with the product's seed and function (the bootstrap's split). */
 function irisDataSet(dir: string): DataSet {
   const text = readFileSync(join(ROOT, 'datasets', irisSpec.dataset.file), 'utf8');
-  const target = irisSpec.dataset.labelColumn;
+  const target = irisSpec.target.column;
   const table = parseNumericCsv(text, { target });
-  const y = table.yRaw.map((label) => irisSpec.classes.indexOf(label));
-  const { train, holdout } = stratifiedSplit(y, irisSpec.evalFraction, irisSpec.seed);
+  const y = table.yRaw.map((label) => irisSpec.target.classes.indexOf(label));
+  const { train, holdout } = stratifiedSplit(y, irisSpec.eval_fraction, irisSpec.seed);
   const write = (path: string, rows: number[]) => {
     const lines = [[...table.featureNames, target].join(',')];
     for (const i of rows) {

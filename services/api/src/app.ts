@@ -7,12 +7,20 @@ import { modelContexts, type AppDeps, type ModelContext } from './app-deps';
 import { ApiError } from './errors/api-error';
 import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
 import { buildOpenApi } from './openapi';
+import { compareHandler } from './routes/compare';
 import { healthHandler } from './routes/health';
 import { jobStatusHandler, resetHandler, rollbackHandler, trainHandler, trustedEvalHandler } from './routes/jobs';
 import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { requestIdOf } from './request-id';
 import { requestLogOptions } from './request-log-level';
+// The registry API, read-only part (issue 8, section 4): see the block before the 404 handler.
+import { activationsHandler } from './routes/activations';
+import { historyHandler } from './routes/history';
+import { modelHealthHandler, modelJobHandler } from './routes/model-aliases';
+import { modelDetailHandler, modelListHandler } from './routes/models';
+import { rootHandler } from './routes/root';
+import { versionDetailHandler, versionListHandler } from './routes/versions';
 
 /**
  * Builds the Express app. The lab's paths (`/train`, `/model/info`, `DELETE /model/history`)
@@ -62,6 +70,24 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
   app.use('/', model);
   app.use('/models/:model', model);
   app.post('/models/:model/rollback', rollbackHandler(deps, resolve));
+  app.post('/predict/compare', compareHandler(deps, contexts));
+
+  // --- The registry API, read-only part (issue 8, section 4) ----------------------------------
+  // GET / (service name, version, links), the catalogue (GET /models, GET /models/:model), each
+  // model's candidates, history and activation timeline, and the app-wide paths the README
+  // promises under /models/:model (/jobs/:id, /health). Nothing here writes.
+  app.get('/', rootHandler());
+  app.get('/models', modelListHandler(deps));
+  app.get('/models/:model', modelDetailHandler(deps, resolve));
+  const registry = express.Router({ mergeParams: true });
+  registry.get('/versions', versionListHandler(deps, resolve));
+  registry.get('/versions/:version', versionDetailHandler(deps, resolve));
+  registry.get('/history', historyHandler(deps, resolve));
+  registry.get('/activations', activationsHandler(deps, resolve));
+  registry.get('/jobs/:id', modelJobHandler(deps, resolve));
+  registry.get('/health', modelHealthHandler(deps, resolve));
+  app.use('/models/:model', registry);
+  // --- end of the registry API -----------------------------------------------------------------
 
   app.use(notFoundHandler);
   app.use(errorMiddleware);

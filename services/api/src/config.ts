@@ -11,6 +11,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ...sharedEnvShape(resolve(repoRoot, 'data')),
+  /** The built-in model specs, one JSON file a model. */
+  CT_CATALOG_DIR: z.string().min(1).default(resolve(repoRoot, 'catalog')),
   /** Fallback poll of the active files, in case an activation message is missed. */
   CT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
   /** Whether each prediction is appended to `results/predictions.log`. */
@@ -25,6 +27,7 @@ export interface ApiConfig {
   readonly host: string;
   readonly redisUrl: string;
   readonly dataDir: string;
+  readonly catalogDir: string;
   readonly redisPrefix: string;
   readonly logLevel: string;
   readonly reloadIntervalMs: number;
@@ -43,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     dataDir: resolve(e.CT_DATA_DIR),
+    catalogDir: resolve(e.CT_CATALOG_DIR),
     redisPrefix: e.CT_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     reloadIntervalMs: e.CT_RELOAD_INTERVAL_MS,

@@ -1,4 +1,5 @@
-import { modelSpecs } from '@ct/core';
+import { DEFAULT_MODEL } from '@ct/core';
+import { loadCatalog } from '@ct/registry';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { ActivationSubscriber } from './activation-subscriber';
@@ -22,7 +23,15 @@ async function main(): Promise<void> {
     { level: config.logLevel, base: { service: 'api' }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.destination({ dest: 1, sync: false }),
   );
-  const specs = Object.values(modelSpecs);
+  let specs;
+  try {
+    specs = await loadCatalog(config.catalogDir);
+    if (!specs.some((s) => s.name === DEFAULT_MODEL)) throw new Error(`${config.catalogDir}: no spec of the default model ${DEFAULT_MODEL} (${DEFAULT_MODEL}.json)`);
+  } catch (err) {
+    // A bad spec stops the service with a message naming the file, the place and the problem.
+    process.stderr.write(`api: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const cache = new ModelCache({ dataDir: config.dataDir, specs, pollIntervalMs: config.reloadIntervalMs, logger });
   const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: specs.map((s) => s.name), logger });
   const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, logger });

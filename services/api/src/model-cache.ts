@@ -1,13 +1,15 @@
-import type { ModelSpec, TrainedClassifier } from '@ct/core';
+import type { ModelSpec, VersionModel } from '@ct/core';
 import { ArtifactError, loadClassifier, ModelStore, type Artifact, type FileStamp } from '@ct/registry';
 import { relative } from 'node:path';
 import type { Logger } from 'pino';
+import { ApiError } from './errors/api-error';
 
 /** A model version loaded and ready to serve. */
 export interface LoadedModel {
   readonly spec: ModelSpec;
   readonly artifact: Artifact;
-  readonly classifier: TrainedClassifier;
+  /** The version's preprocessing and classifier. */
+  readonly classifier: VersionModel;
   readonly stamp: FileStamp | undefined;
   readonly loadedAt: Date;
 }
@@ -34,7 +36,12 @@ interface Slot {
   seen: string | undefined;
   inFlight: Promise<void> | undefined;
   again: boolean;
+  /** Non-served versions loaded for `?version=`, least recently used first. */
+  kept: Map<string, LoadedModel>;
 }
+
+/** How many non-served versions of a model stay loaded for comparisons. */
+const KEPT_VERSIONS = 8;
 
 /**
  * The API's in-memory models. The history says which version is live; `model_active.json`
@@ -53,7 +60,7 @@ export class ModelCache {
     private readonly opts: { dataDir: string; specs: readonly ModelSpec[]; pollIntervalMs: number; logger: Logger },
   ) {
     for (const spec of opts.specs) {
-      this.slots.set(spec.name, { store: new ModelStore(opts.dataDir, spec.name), current: undefined, problem: undefined, seen: undefined, inFlight: undefined, again: false });
+      this.slots.set(spec.name, { store: new ModelStore(opts.dataDir, spec.name), current: undefined, problem: undefined, seen: undefined, inFlight: undefined, again: false, kept: new Map() });
     }
   }
 
@@ -184,6 +191,34 @@ export class ModelCache {
       slot.problem = { message, at: new Date() };
       this.opts.logger.warn({ model: slot.store.model, problem: message }, 'model degraded');
     }
+  }
+
+  /**
+   * A kept version of `model` other than the served one, for comparisons (`?version=`):
+   * loaded and validated like the served one, and kept in a small per-model cache (versions
+   * never change). Throws `not_found` for a version the model's history does not know.
+   */
+  async loadVersion(model: string, version: string): Promise<LoadedModel> {
+    const slot = this.slots.get(model);
+    if (!slot) throw new ApiError('not_found', `unknown model ${model}`);
+    if (slot.current?.artifact.version === version) return slot.current;
+    const hit = slot.kept.get(version);
+    if (hit) {
+      // Most recently used last: Map keeps insertion order.
+      slot.kept.delete(version);
+      slot.kept.set(version, hit);
+      return hit;
+    }
+    const entries = await slot.store.history.sync();
+    if (!entries.some((e) => e.version === version && (e.source === 'bootstrap' || e.source === 'train'))) {
+      throw new ApiError('not_found', `model ${model} has no version ${version}`);
+    }
+    const artifact = await slot.store.readVersion(version);
+    const spec = this.opts.specs.find((s) => s.name === model) as ModelSpec;
+    const loaded: LoadedModel = { spec, artifact, classifier: loadClassifier(artifact), stamp: undefined, loadedAt: new Date() };
+    slot.kept.set(version, loaded);
+    if (slot.kept.size > KEPT_VERSIONS) slot.kept.delete(slot.kept.keys().next().value as string);
+    return loaded;
   }
 
   private async poll(): Promise<void> {

@@ -3,7 +3,10 @@ import { DEFAULT_MODEL, type ModelSpec } from '@ct/core';
 import { z } from 'zod';
 import { MAX_BODY_BYTES, MAX_PREDICT_RECORDS, MAX_TRAIN_SAMPLES, MAX_WAIT_SECONDS } from './api-schemas';
 import type { ModelContext } from './app-deps';
+import { MAX_COMPARED } from './routes/compare';
 import { rollbackRequestSchema } from './routes/jobs';
+import { registerRegistryPaths } from './openapi-registry';
+import { healthSchema, modelInfoSchema } from './registry-schemas';
 
 const problem = z
   .object({
@@ -55,19 +58,25 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'get',
     path: '/health',
+    operationId: 'getHealth',
     summary: 'Liveness and readiness: active version per model, Redis reachability, reload state',
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'serving'), 503: json(z.record(z.string(), z.unknown()), 'no model loaded yet') },
+    responses: { 200: json(healthSchema, 'serving'), 503: json(healthSchema, 'no model loaded yet') },
   });
   registry.registerPath({
     method: 'post',
     path: '/predict',
+    operationId: 'predict',
     summary: `Predict ${spec.name}: one row, or { records: [...] } with up to ${MAX_PREDICT_RECORDS} rows`,
-    request: { body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } } },
+    request: {
+      query: z.object({ version: z.string().optional().meta({ description: 'a kept version (vN.0-xxxxxx) instead of the served one, for comparisons' }) }),
+      body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } },
+    },
     responses: { 200: json(z.record(z.string(), z.unknown()), 'class index, class name, probabilities, model version'), ...problems(400, 413, 415, 422, 503) },
   });
   registry.registerPath({
     method: 'post',
     path: '/train',
+    operationId: 'train',
     summary: `Queue a training job with ${5} to ${MAX_TRAIN_SAMPLES} labeled samples`,
     request: { headers, body: { content: { 'application/json': { schema: s.train } } } },
     responses: { 202: json(job, 'queued; poll the status URL (also in Location)'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
@@ -75,6 +84,7 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'get',
     path: '/jobs/{id}',
+    operationId: 'getJob',
     summary: 'State, progress, result or error, and timestamps of a job',
     request: { params: z.object({ id: z.string() }) },
     responses: { 200: json(job, 'the job'), ...problems(404, 503) },
@@ -82,12 +92,14 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'get',
     path: '/model/info',
+    operationId: 'getModelInfo',
     summary: 'Active version, its accuracy and training size, algorithm, and every attempt',
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'model info'), ...problems(503) },
+    responses: { 200: json(modelInfoSchema, 'model info'), ...problems(503) },
   });
   registry.registerPath({
     method: 'delete',
     path: '/model/history',
+    operationId: 'resetModel',
     summary: 'Queue a reset to the bootstrap version (the history is kept and records the reset)',
     request: { headers },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(503) },
@@ -95,12 +107,14 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'get',
     path: '/model/trusted-eval',
+    operationId: 'getTrustedEval',
     summary: 'The trusted evaluation rows: how many, per class, their hash, what set them, and the served version\'s accuracy on them',
     responses: { 200: json(z.record(z.string(), z.unknown()), 'trusted rows'), ...problems(503) },
   });
   registry.registerPath({
     method: 'put',
     path: '/model/trusted-eval',
+    operationId: 'replaceTrustedEval',
     summary: 'Queue a replacement of the trusted evaluation rows (every later candidate is judged on them; the guardrails apply there)',
     request: { headers, body: { content: { 'application/json': { schema: s.trusted } } } },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
@@ -108,6 +122,7 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'post',
     path: '/model/trusted-eval',
+    operationId: 'addTrustedEval',
     summary: 'Queue an addition to the trusted evaluation rows',
     request: { headers, body: { content: { 'application/json': { schema: s.trusted } } } },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 409, 413, 415, 422, 503) },
@@ -115,19 +130,33 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registry.registerPath({
     method: 'post',
     path: '/models/{model}/rollback',
+    operationId: 'rollbackModel',
     summary: 'Queue the activation of a kept version (serialized with training; recorded in the history and the activation timeline)',
     request: { params: z.object({ model: z.string() }), headers, body: { content: { 'application/json': { schema: rollbackRequestSchema } } } },
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 404, 409, 415, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/predict/compare',
+    operationId: 'comparePredictions',
+    summary: `The same records through several models or kept versions side by side (?models=a,b@v2.0-1a2b3c, at most ${MAX_COMPARED}), with agreement per row`,
+    request: {
+      query: z.object({ models: z.string().optional().meta({ description: 'comma-separated model names, each optionally @version; or a "models" array in the body' }) }),
+      body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } },
+    },
+    responses: { 200: json(z.record(z.string(), z.unknown()), "each model's predictions or its own error, and the agreement per row"), ...problems(400, 413, 415, 422) },
   });
   for (const other of specs) {
     registry.registerPath({
       method: 'post',
       path: `/models/${other.name}/predict`,
+      operationId: `predict_${other.name.replace(/-/g, '_')}`,
       summary: `Same as /predict, for model ${other.name}`,
       request: { body: { content: { 'application/json': { schema: (contexts.get(other.name) as ModelContext).schemas.row } } } },
       responses: { 200: json(z.record(z.string(), z.unknown()), 'prediction'), ...problems(400, 413, 415, 422, 503) },
     });
   }
+  registerRegistryPaths(registry, specs, { json, problems, job });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',

@@ -9,7 +9,8 @@ import { requestIdOf } from './request-id';
 import { predict } from './routes/predict';
 import { requireJson } from './validate';
 
-const PREDICT_PATH = /^\/(?:models\/([^/?]+)\/)?predict(?:\?.*)?$/;
+const PREDICT_PATH = /^\/(?:models\/([^/?]+)\/)?predict(?:\?(.*))?$/;
+const VERSION_QUERY = /^v[1-9][0-9]*\.0-[0-9a-f]{6}$/;
 
 type BodyRequest = IncomingMessage & { body?: unknown };
 
@@ -72,9 +73,29 @@ export function createPredictLane(
       fail(err);
       return true;
     }
+    // `?version=`: a kept version instead of the served one, for comparisons (off the fast path).
+    const version = m[2] === undefined ? null : new URLSearchParams(m[2]).get('version');
+    if (version !== null && !VERSION_QUERY.test(version)) {
+      req.resume();
+      fail(new ApiError('validation_failed', 'version must look like v3.0-1a2b3c', [{ field: 'version', pointer: '/version', code: 'invalid_format', message: 'expected vN.0-xxxxxx' }]));
+      return true;
+    }
     const answer = (err: unknown, body?: unknown): void => {
       if (err) {
         fail(err);
+        return;
+      }
+      if (version !== null) {
+        deps.cache.loadVersion(model, version).then(
+          (loaded) => {
+            try {
+              send(200, { 'Content-Type': 'application/json; charset=utf-8' }, predict(deps, ctx, body, loaded));
+            } catch (e) {
+              fail(e);
+            }
+          },
+          fail,
+        );
         return;
       }
       try {

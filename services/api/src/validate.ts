@@ -23,11 +23,11 @@ export function requireJson(contentType: string | undefined): void {
  * Parses `value` with `schema` or throws a 422 naming the offending fields: the first
  * MAX_LISTED_ERRORS of them, and how many more there are.
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what = 'body', prefix: readonly PropertyKey[] = []): z.output<S> {
   const result = schema.safeParse(value, parseOptions);
   if (result.success) return result.data;
   const total = countFieldErrors(result.error);
-  const errors = fieldErrors(result.error, { limit: MAX_LISTED_ERRORS });
+  const errors = fieldErrors(result.error, { limit: MAX_LISTED_ERRORS, prefix });
   const unlisted = total - errors.length;
   const names = errors.map((e) => e.field || '(root)').join(', ');
   throw new PartialValidationError(`${total} invalid field(s) in the ${what}: ${names}${unlisted > 0 ? ` and ${unlisted} more` : ''}`, errors, unlisted);

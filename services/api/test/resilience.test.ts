@@ -3,7 +3,6 @@
  * redis-server, never the shared one); (b) a corrupt active artifact on disk; (c) hot reload
  * through the stat poll alone, with no pub/sub at all.
  */
-import { irisSpec } from '@ct/core';
 import { buildArtifact, ModelStore, writeFileAtomic, writeJsonAtomic, type Artifact } from '@ct/registry';
 import IORedis from 'ioredis';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -26,6 +25,7 @@ import {
   type HttpResponse,
   type IrisSample,
   type PrivateRedis,
+  irisSpec,
 } from './helpers/harness';
 
 const all = irisSamples();

@@ -3,7 +3,6 @@
  * artifacts in a temp dir. The API's stat poll is set to a minute, so every hot reload seen
  * here comes through the trainer's pub/sub announcement.
  */
-import { irisSpec } from '@ct/core';
 import { modelEventsChannel, trainQueueName } from '@ct/queue';
 import { ModelStore, type HistoryEntry } from '@ct/registry';
 import { Queue } from 'bullmq';
@@ -26,6 +25,7 @@ import {
   type ApiHandle,
   type HttpResponse,
   type IrisSample,
+  irisSpec,
 } from './helpers/harness';
 
 const prefix = uniquePrefix();
@@ -182,7 +182,7 @@ describe('POST /train and GET /jobs/:id', () => {
     expect(res.n_training_samples).toBe(120 + GOOD_BATCH.length - res.batch_holdout);
     for (const score of [res.challenger, res.champion]) {
       expect(score.n).toBe(res.eval_set_size);
-      expect(score.per_class.map((c: { class_name: string }) => c.class_name)).toEqual([...irisSpec.classes]);
+      expect(score.per_class.map((c: { class_name: string }) => c.class_name)).toEqual([...irisSpec.target.classes]);
       expect(score.per_class.map((c: { support: number }) => c.support).reduce((a: number, b: number) => a + b, 0)).toBe(res.eval_set_size);
       for (const c of score.per_class) {
         expect(c.f1).toBeGreaterThanOrEqual(0);
@@ -335,7 +335,7 @@ describe('GET /model/info', () => {
     const r = await api.client.get('/model/info');
     expect(r.status).toBe(200);
     const info = r.body;
-    expect(info).toMatchObject({ model: 'iris', algorithm: irisSpec.algorithm, classes: [...irisSpec.classes] });
+    expect(info).toMatchObject({ model: 'iris', algorithm: irisSpec.algorithm, classes: [...irisSpec.target.classes] });
     expect(info.active_version).toBe(await predictVersion());
     expect(Date.parse(info.trained_at)).not.toBeNaN();
     expect(typeof info.accuracy).toBe('number');

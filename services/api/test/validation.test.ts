@@ -3,7 +3,6 @@
  * `code` and, for schema failures, `errors[]` naming each offending field. Real API, real
  * Redis (unique prefix), model bootstrapped by a real Trainer.
  */
-import { irisSpec } from '@ct/core';
 import { trainQueueName } from '@ct/queue';
 import { Queue } from 'bullmq';
 import { existsSync } from 'node:fs';
@@ -24,6 +23,7 @@ import {
   type ApiHandle,
   type HttpResponse,
   type IrisSample,
+  irisSpec,
 } from './helpers/harness';
 
 const prefix = uniquePrefix();

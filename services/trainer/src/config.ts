@@ -9,6 +9,8 @@ const repoRoot = resolve(__dirname, '../../..');
 const schema = z.object({
   ...sharedEnvShape(resolve(repoRoot, 'data')),
   CT_DATASETS_DIR: z.string().min(1).default(resolve(repoRoot, 'datasets')),
+  /** The built-in model specs, one JSON file a model. */
+  CT_CATALOG_DIR: z.string().min(1).default(resolve(repoRoot, 'catalog')),
   /** How long SIGTERM waits for the running job before giving up on it (it is retried elsewhere). */
   CT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(20_000),
   /** BullMQ lock of a running job; renewed by the worker's free event loop while a thread fits. */
@@ -22,6 +24,7 @@ export interface TrainerConfig {
   readonly redisUrl: string;
   readonly dataDir: string;
   readonly datasetsDir: string;
+  readonly catalogDir: string;
   readonly redisPrefix: string;
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
@@ -39,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     redisUrl: e.REDIS_URL,
     dataDir: resolve(e.CT_DATA_DIR),
     datasetsDir: resolve(e.CT_DATASETS_DIR),
+    catalogDir: resolve(e.CT_CATALOG_DIR),
     redisPrefix: e.CT_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.CT_SHUTDOWN_TIMEOUT_MS,

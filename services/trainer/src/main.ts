@@ -1,9 +1,9 @@
-import { modelSpecs } from '@ct/core';
+import { loadCatalog } from '@ct/registry';
 import { loadConfig, type TrainerConfig } from './config';
 import { createLogger } from './logger';
 import { Trainer } from './trainer';
 
-function main(): void {
+async function main(): Promise<void> {
   let config: TrainerConfig;
   try {
     config = loadConfig();
@@ -12,12 +12,20 @@ function main(): void {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel, 'trainer');
+  let specs;
+  try {
+    specs = await loadCatalog(config.catalogDir);
+  } catch (err) {
+    // A bad spec stops the service with a message naming the file, the place and the problem.
+    process.stderr.write(`trainer: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const trainer = new Trainer({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
     dataDir: config.dataDir,
     datasetsDir: config.datasetsDir,
-    models: Object.keys(modelSpecs),
+    specs,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -47,4 +55,4 @@ function main(): void {
   });
 }
 
-main();
+void main();

@@ -1,4 +1,4 @@
-import { bootstrapStep, getAlgorithm, getModelSpec, setHash, trainingStep, TrainingDataError, type StepModel } from '@ct/core';
+import { bootstrapStep, getAlgorithm, setHash, trainingStep, TrainingDataError, type StepModel } from '@ct/core';
 import { performance } from 'node:perf_hooks';
 import type { StepOutcome, StepTask } from './step-task';
 
@@ -7,8 +7,7 @@ import type { StepOutcome, StepTask } from './step-task';
  * the thread plumbing so it can be tested directly.
  */
 export function runStep(task: StepTask, onProgress?: (fraction: number) => void): StepOutcome {
-  const spec = getModelSpec(task.model);
-  if (!spec) throw new TrainingDataError(`unknown model ${task.model}`);
+  const { spec } = task;
   const algorithm = getAlgorithm(task.algorithm);
   if (!algorithm) throw new TrainingDataError(`unknown algorithm ${task.algorithm}`);
   // The fit's own time, measured around the algorithm: the step also predicts and scores.
@@ -25,13 +24,13 @@ export function runStep(task: StepTask, onProgress?: (fraction: number) => void)
     },
   };
   const m: StepModel = {
-    classes: spec.classes,
-    nFeatures: spec.features.length,
+    classes: spec.target.classes,
+    features: spec.features,
     algorithm: timed,
     hyperparameters: task.hyperparameters,
     seed: spec.seed,
-    evalFraction: spec.evalFraction,
-    minBatchForEvalSlice: spec.minBatchForEvalSlice,
+    evalFraction: spec.eval_fraction,
+    minBatchForEvalSlice: spec.min_batch_for_eval_slice,
     guardrails: spec.guardrails,
     ...(onProgress ? { onProgress } : {}),
   };
@@ -41,11 +40,13 @@ export function runStep(task: StepTask, onProgress?: (fraction: number) => void)
   } else {
     const championAlgorithm = getAlgorithm(task.champion.algorithm);
     if (!championAlgorithm) throw new Error(`unknown champion algorithm ${task.champion.algorithm}`);
-    const champion = championAlgorithm.load(championAlgorithm.paramsSchema.parse(task.champion.params));
+    const classifier = championAlgorithm.load(championAlgorithm.paramsSchema.parse(task.champion.params));
+    const champion = { preprocessing: task.champion.preprocessing, classifier, nFeatures: spec.features.length };
     result = trainingStep(m, { ...task, champion });
   }
   return {
-    params: result.model.toParams(),
+    params: result.model.classifier.toParams(),
+    preprocessing: result.model.preprocessing,
     fit: result.fit,
     hyperparameters: result.hyperparameters,
     dataHash: setHash(result.trainingSet),

@@ -1,14 +1,14 @@
-import type { FitReport, GateDecision, LabeledSet, Policy } from '@ct/core';
+import type { FitReport, GateDecision, LabeledSet, ModelSpec, Policy, Preprocessing } from '@ct/core';
 
 /** Work sent to the fit thread: everything CPU-bound in a job (fit, predict, score, gate). */
 export type StepTask =
-  | { kind: 'bootstrap'; model: string; algorithm: string; hyperparameters: unknown; data: LabeledSet }
+  | { kind: 'bootstrap'; spec: ModelSpec; algorithm: string; hyperparameters: unknown; data: LabeledSet }
   | {
       kind: 'train';
-      model: string;
+      spec: ModelSpec;
       algorithm: string;
       hyperparameters: unknown;
-      champion: { algorithm: string; params: unknown };
+      champion: { algorithm: string; params: unknown; preprocessing: Preprocessing | null };
       accumulated: LabeledSet;
       trusted: LabeledSet;
       growing: LabeledSet;
@@ -24,6 +24,8 @@ export type StepTask =
  */
 export interface StepOutcome {
   params: unknown;
+  /** The fitted preprocessing; null when it changes nothing. */
+  preprocessing: Preprocessing | null;
   fit: FitReport;
   hyperparameters: unknown;
   /** sha256 of the whole training set, recorded in the artifact. */

@@ -1,4 +1,4 @@
-import { checkTrustedSet, concatSets, getModelSpec, TrainingDataError, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
+import { checkTrustedSet, concatSets, TrainingDataError, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
 import { bootstrapJobId, jobDataSchema, type JobData, type JobProgress, type JobResult } from '@ct/queue';
 import { ArtifactError, buildArtifact, CommitConflictError, ModelStore, type HistoryEntry, type ModelState } from '@ct/registry';
 import { UnrecoverableError, type Job } from 'bullmq';
@@ -10,6 +10,8 @@ import type { StepOutcome } from './step-task';
 
 /** What the pipeline needs from its surroundings. */
 export interface PipelineDeps {
+  /** The models this pipeline trains. */
+  specs: readonly ModelSpec[];
   dataDir: string;
   datasetsDir: string;
   fitThread: FitThreadClient;
@@ -54,6 +56,8 @@ interface Candidate {
   trusted: string;
   growing: string[];
   fromScratch: boolean;
+  /** For a bootstrap: what reading the bundled data left out or will fill. */
+  dataReport?: JobResult['data_report'];
 }
 
 /**
@@ -85,7 +89,7 @@ export class TrainPipeline {
     const parsed = jobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
     const data = parsed.data;
-    const spec = getModelSpec(data.model);
+    const spec = this.deps.specs.find((s) => s.name === data.model);
     if (!spec) throw new UnrecoverableError(`unknown model ${data.model}`);
     const ctx: JobContext = {
       store: this.store(spec.name),
@@ -160,9 +164,13 @@ export class TrainPipeline {
     const { store, spec, progress } = ctx;
     progress('loading', 5);
     const dataset = await loadBundledDataset(this.deps.datasetsDir, spec);
+    ctx.log.info(
+      { rows: dataset.set.y.length, dropped_no_label: dataset.droppedNoLabel, dropped_missing: dataset.droppedMissing, imputed_cells: dataset.imputedCells, ignored_columns: dataset.ignoredColumns },
+      'bootstrap data read',
+    );
     progress('fitting', 10);
     const outcome = await this.deps.fitThread.run(
-      { kind: 'bootstrap', model: spec.name, algorithm: spec.algorithm, hyperparameters: {}, data: dataset },
+      { kind: 'bootstrap', spec, algorithm: spec.algorithm, hyperparameters: spec.hyperparameters, data: dataset.set },
       (f) => progress('fitting', 10 + Math.round(f * 70)),
     );
     progress('publishing', 90);
@@ -179,6 +187,7 @@ export class TrainPipeline {
       trusted,
       growing: [],
       fromScratch: true,
+      dataReport: { rows: dataset.set.y.length, dropped_no_label: dataset.droppedNoLabel, dropped_missing: dataset.droppedMissing, imputed_cells: dataset.imputedCells, ignored_columns: dataset.ignoredColumns },
     });
   }
 
@@ -193,10 +202,10 @@ export class TrainPipeline {
     const outcome = await this.deps.fitThread.run(
       {
         kind: 'train',
-        model: spec.name,
+        spec,
         algorithm,
-        hyperparameters: {},
-        champion: { algorithm: champion.body.algorithm, params: champion.body.params },
+        hyperparameters: data.hyperparameters ?? (algorithm === spec.algorithm ? spec.hyperparameters : {}),
+        champion: { algorithm: champion.body.algorithm, params: champion.body.params, preprocessing: champion.body.preprocessing ?? null },
         accumulated,
         trusted: evalRows.trusted,
         growing: evalRows.growing,
@@ -242,10 +251,11 @@ export class TrainPipeline {
     const artifact = buildArtifact(n, {
       model: spec.name,
       algorithm: c.algorithm,
-      classes: [...spec.classes],
+      classes: [...spec.target.classes],
       features: spec.features.map((f) => f.name),
       hyperparameters: o.hyperparameters as Record<string, unknown>,
       seed: spec.seed,
+      ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
       params: o.params,
       training: { data_hash: o.dataHash, n_samples: o.nTraining, fit: o.fit },
     });
@@ -264,6 +274,7 @@ export class TrainPipeline {
       fitMs: o.fitMs,
       durationMs: Date.now() - ctx.started,
     });
+    if (c.dataReport) result.data_report = c.dataReport;
     const entry: HistoryEntry = {
       seq: (head?.seq ?? 0) + 1,
       version: artifact.version,
@@ -410,7 +421,7 @@ export class TrainPipeline {
     const { store, spec, jobId } = ctx;
     const before = await store.segments.get(head.state.trusted);
     const next = data.mode === 'replace' ? data.samples : concatSets(before, data.samples);
-    checkTrustedSet(next, { classes: spec.classes, nFeatures: spec.features.length });
+    checkTrustedSet(next, { classes: spec.target.classes, features: spec.features });
     const trusted = await store.segments.put(next);
     const stateAfter: ModelState = { ...head.state, trusted };
     const active = head.state.active;

@@ -1,6 +1,7 @@
 import { bootstrapJobId, createRedisConnection, defaultJobOptions, modelEventsChannel, settleWithin, trainQueueName, type JobData, type JobResult } from '@ct/queue';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ModelSpec } from '@ct/core';
 import type { Logger } from 'pino';
 import { FitThreadClient } from './fit-thread-client';
 import { TrainPipeline } from './train-pipeline';
@@ -11,7 +12,8 @@ export interface TrainerOptions {
   prefix: string;
   dataDir: string;
   datasetsDir: string;
-  models: readonly string[];
+  /** The models to train (their specs; the catalogue at start). */
+  specs: readonly ModelSpec[];
   lockDurationMs: number;
   /** BullMQ's stalled-job check; defaults to BullMQ's 30 s. */
   stalledIntervalMs?: number;
@@ -47,6 +49,7 @@ export class Trainer {
   async start(): Promise<void> {
     const { logger } = this.opts;
     const pipeline = new TrainPipeline({
+      specs: this.opts.specs,
       dataDir: this.opts.dataDir,
       datasetsDir: this.opts.datasetsDir,
       fitThread: this.fitThread,
@@ -56,7 +59,7 @@ export class Trainer {
         logger.info({ model, version }, 'model activated');
       },
     });
-    for (const model of this.opts.models) {
+    for (const { name: model } of this.opts.specs) {
       const name = trainQueueName(model);
       const queue = new Queue<JobData, JobResult>(name, { connection: this.connection, prefix: this.opts.prefix, defaultJobOptions });
       this.queues.push(queue);
@@ -83,7 +86,7 @@ export class Trainer {
         { jobId: bootstrapJobId(model), removeOnComplete: true, removeOnFail: true },
       );
     }
-    logger.info({ models: this.opts.models, prefix: this.opts.prefix }, 'trainer ready');
+    logger.info({ models: this.opts.specs.map((s) => s.name), prefix: this.opts.prefix }, 'trainer ready');
   }
 
   /**

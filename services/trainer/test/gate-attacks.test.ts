@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually, irisRows, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData } from './helpers';
+import { DATASETS, eventually, irisRows, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData, IRIS as IRIS_SPEC } from './helpers';
 
 const logger = pino({ level: 'silent' });
 
@@ -72,7 +72,7 @@ interface Stack {
  */
 async function withStack(fn: (stack: Stack) => Promise<void>): Promise<void> {
   const box = await sandbox();
-  const trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, models: ['iris'], lockDurationMs: 5000, shutdownTimeoutMs: 5000, logger });
+  const trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, specs: [IRIS_SPEC], lockDurationMs: 5000, shutdownTimeoutMs: 5000, logger });
   const queue: Queue = producer(box.prefix);
   const events = new QueueEvents('train-iris', { connection: TEST_REDIS, prefix: box.prefix });
   try {

@@ -1,10 +1,15 @@
-import { createRng, type LabeledSet } from '@ct/core';
+import { createRng, type LabeledSet, type ModelSpec } from '@ct/core';
+import { parseModelSpec } from '@ct/registry';
+import { readFileSync } from 'node:fs';
 import { cleanupRedis, makeTempDir, removeDir, TEST_REDIS, uniquePrefix } from '@ct/testing';
 import { Queue } from 'bullmq';
 import { resolve } from 'node:path';
 
 export { eventually, TEST_REDIS, TEST_REDIS_URL } from '@ct/testing';
 export const DATASETS = resolve(__dirname, '../../../datasets');
+
+/** The iris spec of the repository's catalogue. */
+export const IRIS: ModelSpec = parseModelSpec(JSON.parse(readFileSync(resolve(__dirname, '../../../catalog/iris.json'), 'utf8')), 'catalog/iris.json');
 
 /** A unique key prefix and a temp data dir; `cleanup` removes both. */
 export async function sandbox(): Promise<{ prefix: string; dataDir: string; cleanup: () => Promise<void> }> {

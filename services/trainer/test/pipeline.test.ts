@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { FitThreadClient } from '../src/fit-thread-client';
 import { TrainPipeline, type PipelineJob } from '../src/train-pipeline';
-import { DATASETS, sandbox } from './helpers';
+import { DATASETS, sandbox, IRIS } from './helpers';
 
 // The pipeline without BullMQ: what a re-run after a crash does.
 
@@ -33,7 +33,7 @@ beforeEach(async () => {
   box = await sandbox();
   fit = new FitThreadClient();
   published.length = 0;
-  pipeline = new TrainPipeline({ dataDir: box.dataDir, datasetsDir: DATASETS, fitThread: fit, logger, publish: async (_m, v) => void published.push(v) });
+  pipeline = new TrainPipeline({ specs: [IRIS], dataDir: box.dataDir, datasetsDir: DATASETS, fitThread: fit, logger, publish: async (_m, v) => void published.push(v) });
 });
 afterEach(async () => {
   await fit.close();
@@ -45,7 +45,7 @@ test('deleting the data directory and bootstrapping again gives the same version
   const first = await pipeline.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
   const other = await sandbox();
   try {
-    const again = new TrainPipeline({ dataDir: other.dataDir, datasetsDir: DATASETS, fitThread: fit, logger, publish: async () => undefined });
+    const again = new TrainPipeline({ specs: [IRIS], dataDir: other.dataDir, datasetsDir: DATASETS, fitThread: fit, logger, publish: async () => undefined });
     const second = await again.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
     expect(second.model_version).toBe(first.model_version);
     expect(second.accuracy_new).toBe(first.accuracy_new);
@@ -110,7 +110,7 @@ test('two pipelines committing at once on one volume (no queue to serialize them
   await pipeline.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
   const otherFit = new FitThreadClient();
   try {
-    const other = new TrainPipeline({ dataDir: box.dataDir, datasetsDir: DATASETS, fitThread: otherFit, logger, publish: async () => undefined });
+    const other = new TrainPipeline({ specs: [IRIS], dataDir: box.dataDir, datasetsDir: DATASETS, fitThread: otherFit, logger, publish: async () => undefined });
     // Different batches, so that candidates differ; each pipeline runs its own jobs one by one,
     // as two trainers would with the queue's concurrency setting lost.
     const batchOf = (k: number) => ({ ...train, samples: { x: batch.x.map((r) => r.map((v) => v + k * 0.01)), y: batch.y } });

@@ -2,7 +2,7 @@ import { makeTempDir, removeDir, startPrivateRedis, type PrivateRedis } from '@c
 import { Queue } from 'bullmq';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually } from './helpers';
+import { DATASETS, eventually, IRIS } from './helpers';
 
 // BullMQ keeps a queue's global concurrency in Redis. A Redis restarted empty forgets it, and
 // two trainers would then run two jobs of one model at once (issue 7, part 2). The trainer sets
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 test('the queue global concurrency of 1 is set again after Redis restarts empty', async () => {
-  trainer = new Trainer({ redisUrl: redis.url, prefix: 'ct', dataDir, datasetsDir: DATASETS, models: ['iris'], lockDurationMs: 5000, shutdownTimeoutMs: 5000, logger: pino({ level: 'silent' }) });
+  trainer = new Trainer({ redisUrl: redis.url, prefix: 'ct', dataDir, datasetsDir: DATASETS, specs: [IRIS], lockDurationMs: 5000, shutdownTimeoutMs: 5000, logger: pino({ level: 'silent' }) });
   await trainer.start();
   const concurrency = async (): Promise<number | null> => {
     const q = new Queue('train-iris', { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1 }, prefix: 'ct' });

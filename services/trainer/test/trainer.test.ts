@@ -3,7 +3,7 @@ import { ModelStore } from '@ct/registry';
 import { QueueEvents, type Queue } from 'bullmq';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
-import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData } from './helpers';
+import { DATASETS, eventually, producer, sandbox, TEST_REDIS, TEST_REDIS_URL, trainData, IRIS } from './helpers';
 
 const logger = pino({ level: 'silent' });
 
@@ -33,7 +33,7 @@ describe('Trainer on the real Redis', () => {
 
   beforeAll(async () => {
     box = await sandbox();
-    trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, models: ['iris'], lockDurationMs: 1000, shutdownTimeoutMs: 5000, logger });
+    trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, specs: [IRIS], lockDurationMs: 1000, shutdownTimeoutMs: 5000, logger });
     queue = producer(box.prefix);
     events = new QueueEvents('train-iris', { connection: TEST_REDIS, prefix: box.prefix });
     await events.waitUntilReady();

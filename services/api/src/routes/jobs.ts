@@ -1,8 +1,8 @@
-import { distinctLabels, resolveClass, sha256Canonical, VERSION_PATTERN } from '@ct/core';
+import { distinctLabels, getAlgorithm, resolveClass, sha256Canonical, VERSION_PATTERN } from '@ct/core';
 import { z } from 'zod';
 import { newJobId, type JobData } from '@ct/queue';
 import type { Request, Response } from 'express';
-import { MAX_WAIT_SECONDS } from '../api-schemas';
+import { MAX_WAIT_SECONDS, samplesToSet } from '../api-schemas';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { jobView, statusUrl } from '../job-view';
@@ -60,27 +60,35 @@ export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     const body = parseOrThrow(schemas.train, req.body);
     // A request's policy replaces the model's default; the model's guardrails apply either way.
     const policy = body.policy ?? spec.policy;
-    if (policy.name === 'per_class_f1' && resolveClass(policy.class, spec.classes) === undefined) {
-      throw new ApiError('validation_failed', `policy.class must be one of ${spec.classes.join(', ')} or 0..${spec.classes.length - 1}`, [
+    const { classes } = spec.target;
+    if (policy.name === 'per_class_f1' && resolveClass(policy.class, classes) === undefined) {
+      throw new ApiError('validation_failed', `policy.class must be one of ${classes.join(', ')} or 0..${classes.length - 1}`, [
         { field: 'policy.class', pointer: '/policy/class', code: 'unknown_class', message: `unknown class ${String(policy.class)}` },
       ]);
     }
-    const y = body.samples.map((s) => s.label);
+    const algorithm = body.algorithm ?? spec.algorithm;
+    if (body.hyperparameters !== undefined) {
+      // Validated here with the algorithm's own schema, so a bad value is a 422, not a failed job.
+      const schema = getAlgorithm(algorithm)?.hyperparametersSchema;
+      if (schema) parseOrThrow(schema, body.hyperparameters, 'hyperparameters', ['hyperparameters']);
+    }
+    const set = samplesToSet(spec, body.samples);
+    const { y } = set;
     if (body.retrain_from_scratch && distinctLabels(y) < 2) {
       throw new ApiError('validation_failed', 'training from scratch needs samples of at least 2 classes', [
         { field: 'samples', pointer: '/samples', code: 'insufficient_classes', message: `${distinctLabels(y)} distinct label(s); at least 2 are needed from scratch` },
       ]);
     }
-    const x = body.samples.map((s) => spec.features.map((f) => s[f.name] as number));
     await submit(deps, req, res, {
       kind: 'train',
       model: spec.name,
       request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'train', body }),
-      samples: { x, y },
+      samples: set,
       retrain_from_scratch: body.retrain_from_scratch,
       policy,
       ...(body.algorithm ? { algorithm: body.algorithm } : {}),
+      ...(body.hyperparameters ? { hyperparameters: body.hyperparameters } : {}),
     });
   };
 }
@@ -117,20 +125,20 @@ export function trustedEvalHandler(deps: AppDeps, resolve: (req: Request) => Mod
     const { spec, schemas } = resolve(req);
     requireJson(req.get('content-type'));
     const body = parseOrThrow(schemas.trusted, req.body);
-    const y = body.samples.map((s) => s.label);
+    const set = samplesToSet(spec, body.samples);
+    const { y } = set;
     if (mode === 'replace' && distinctLabels(y) < 2) {
       throw new ApiError('validation_failed', 'a trusted evaluation set needs samples of at least 2 classes', [
         { field: 'samples', pointer: '/samples', code: 'insufficient_classes', message: `${distinctLabels(y)} distinct label(s); at least 2 are needed` },
       ]);
     }
-    const x = body.samples.map((s) => spec.features.map((f) => s[f.name] as number));
     await submit(deps, req, res, {
       kind: 'trusted_eval',
       model: spec.name,
       request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'trusted_eval', mode, body }),
       mode,
-      samples: { x, y },
+      samples: set,
     });
   };
 }

@@ -2,6 +2,7 @@ import { ArtifactError, type HistoryEntry } from '@ct/registry';
 import type { Request, Response } from 'express';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
+import { modelPath, sinceLastReset } from '../registry-views';
 
 /** One line of `/model/info`'s history: the lab's fields first, then the gate's. */
 function summarize(e: HistoryEntry) {
@@ -9,6 +10,7 @@ function summarize(e: HistoryEntry) {
   return {
     version: e.version,
     trained_at: e.created_at,
+    seq: e.seq,
     accuracy: e.accuracy_new,
     n_training_samples: e.n_training_samples,
     source: e.source,
@@ -26,7 +28,11 @@ function summarize(e: HistoryEntry) {
   };
 }
 
-/** `GET /model/info`: the served version and every attempt so far. */
+/**
+ * `GET /model/info`: the served version and every attempt so far (`history`, oldest first),
+ * the attempts since the last reset (`history_since_reset`: what the lab showed after a
+ * reset, which erased its history), and where the paged log is (`full_history`).
+ */
 export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
@@ -50,6 +56,7 @@ export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => Model
       if (!(err instanceof ArtifactError)) throw err;
       historyError = `${err.kind}: ${err.reason}`;
     }
+    const lastReset = entries?.findLast((e) => e.source === 'reset');
     const activation = entries?.findLast((e) => e.version === artifact.version && e.status === 'activated');
     res.json({
       model: spec.name,
@@ -68,6 +75,9 @@ export function modelInfoHandler(deps: AppDeps, resolve: (req: Request) => Model
       // What judges the next candidate: the trusted rows (where the guardrails apply) and the growing ones.
       next_evaluation: evaluation,
       history: entries?.map(summarize) ?? null,
+      history_since_reset: entries ? sinceLastReset(entries).map(summarize) : null,
+      last_reset: lastReset ? { seq: lastReset.seq, at: lastReset.created_at, job_id: lastReset.job_id } : null,
+      full_history: `${modelPath(spec.name)}/history`,
       ...(historyError ? { history_error: historyError } : {}),
     });
   };

@@ -1,32 +1,51 @@
-import { argmaxRows, type FeatureMatrix } from '@ct/core';
+import { argmaxRows, predictProbaRows, type RawValue } from '@ct/core';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
+import type { LoadedModel } from '../model-cache';
 import { parseOrThrow } from '../validate';
 
+/** One row's prediction as the API answers it. */
+export interface RowPrediction {
+  prediction: number;
+  class_name: string;
+  probabilities: number[];
+  probabilities_by_class: Record<string, number>;
+  /** Features that were missing and filled by the version's preprocessing (only when some were). */
+  imputed?: string[];
+}
+
 /**
- * The JSON text of a `/predict` answer for a parsed JSON request body: one row, or
- * `{ records: [...] }`; class index, name and probabilities per row. Throws ApiError.
+ * Validates a parsed `/predict` body (one row, or `{ records: [...] }`) against the model's
+ * schemas and predicts every row with `loaded`. Throws ApiError on a bad body.
  */
-export function predict(deps: AppDeps, { spec, schemas }: ModelContext, body: unknown): string {
-  // One read of the served reference: a reload during this request cannot mix versions.
-  const loaded = deps.cache.get(spec.name);
-  if (!loaded) throw new ApiError('model_not_ready', `model ${spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
+export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel, body: unknown): { isBatch: boolean; predictions: RowPrediction[] } {
   const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'records' in body;
   const rows = isBatch ? parseOrThrow(schemas.batch, body).records : [parseOrThrow(schemas.row, body)];
   // Plain loops: this runs for every request on the hot path.
-  const { features, classes } = spec;
+  const { features } = spec;
+  const { classes } = spec.target;
   const cols = features.length;
-  const data = new Float64Array(rows.length * cols);
+  const raw = new Array<RawValue[]>(rows.length);
+  let missing: string[][] | undefined;
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as Record<string, number>;
-    for (let j = 0; j < cols; j++) data[i * cols + j] = row[(features[j] as { name: string }).name] as number;
+    const row = rows[i] as Record<string, RawValue | undefined>;
+    const cells = new Array<RawValue>(cols);
+    for (let j = 0; j < cols; j++) {
+      const name = (features[j] as { name: string }).name;
+      const v = row[name];
+      if (v === undefined || v === null) {
+        // The schema let it through, so the feature imputes: say so in the answer.
+        ((missing ??= Array.from({ length: rows.length }, () => []))[i] as string[]).push(name);
+        cells[j] = null;
+      } else cells[j] = v;
+    }
+    raw[i] = cells;
   }
-  const x: FeatureMatrix = { rows: rows.length, cols, data };
   const k = classes.length;
-  const proba = loaded.classifier.predictProba(x);
+  const proba = predictProbaRows(loaded.classifier, raw);
   const labels = argmaxRows(proba, k);
-  const predictions = new Array<{ prediction: number; class_name: string; probabilities: number[]; probabilities_by_class: Record<string, number> }>(rows.length);
+  const predictions = new Array<RowPrediction>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const probabilities = new Array<number>(k);
     const byClass: Record<string, number> = {};
@@ -36,14 +55,28 @@ export function predict(deps: AppDeps, { spec, schemas }: ModelContext, body: un
       byClass[classes[j] as string] = p;
     }
     const label = labels[i] as number;
-    predictions[i] = { prediction: label, class_name: classes[label] as string, probabilities, probabilities_by_class: byClass };
+    const imputed = missing?.[i];
+    predictions[i] = { prediction: label, class_name: classes[label] as string, probabilities, probabilities_by_class: byClass, ...(imputed && imputed.length > 0 ? { imputed } : {}) };
   }
+  return { isBatch, predictions };
+}
+
+/**
+ * The JSON text of a `/predict` answer for a parsed JSON request body: class index, name and
+ * probabilities per row, by the served version or by `version` when given (`?version=`).
+ * Logged to the prediction log. Throws ApiError.
+ */
+export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version?: LoadedModel): string {
+  // One read of the served reference: a reload during this request cannot mix versions.
+  const loaded = version ?? deps.cache.get(ctx.spec.name);
+  if (!loaded) throw new ApiError('model_not_ready', `model ${ctx.spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
+  const { isBatch, predictions } = predictRows(ctx, loaded, body);
   const predictionId = randomUUID();
-  const version = loaded.artifact.version;
+  const modelVersion = loaded.artifact.version;
   // Serialized once for both the answer and the prediction log: on the hot path this is
   // the largest piece of work after the HTTP exchange itself.
   const outputJson = JSON.stringify(isBatch ? { predictions } : predictions[0]);
-  deps.predictionLog.write({ prediction_id: predictionId, model: spec.name, version, input: body, outputJson });
-  const head = JSON.stringify({ prediction_id: predictionId, model: spec.name, model_version: version });
+  deps.predictionLog.write({ prediction_id: predictionId, model: ctx.spec.name, version: modelVersion, input: body, outputJson });
+  const head = JSON.stringify({ prediction_id: predictionId, model: ctx.spec.name, model_version: modelVersion });
   return `${head.slice(0, -1)},${outputJson.slice(1)}`;
 }

@@ -36,7 +36,7 @@ export function trustedEvalInfoHandler(deps: AppDeps, resolve: (req: Request) =>
     res.json({
       model: spec.name,
       rows: rows.y.length,
-      per_class: Object.fromEntries(spec.classes.map((c, k) => [c, rows.y.filter((y) => y === k).length])),
+      per_class: Object.fromEntries(spec.target.classes.map((c, k) => [c, rows.y.filter((y) => y === k).length])),
       hash: head.state.trusted,
       set_by: setBy ? { source: setBy.source, job_id: setBy.job_id, at: setBy.created_at } : null,
       guardrails: spec.guardrails,

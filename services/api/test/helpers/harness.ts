@@ -3,10 +3,10 @@
  * Trainer, real Redis (shared, under a unique prefix, or a private redis-server child), temp
  * data dirs, a tiny fetch client and a polling `eventually`. Nothing here mocks a component.
  */
-import { fromMatrix, irisSpec, modelSpecs, parseNumericCsv, type ModelSpec } from '@ct/core';
-import { ModelStore } from '@ct/registry';
+import { DEFAULT_MODEL, fromMatrix, parseNumericCsv, type ModelSpec } from '@ct/core';
+import { ModelStore, parseModelSpec } from '@ct/registry';
 import { cleanupRedis, eventually, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -23,7 +23,14 @@ import { PredictionLog } from '../../src/prediction-log';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 export const DATASETS_DIR = join(REPO_ROOT, 'datasets');
-export const SPECS: readonly ModelSpec[] = Object.values(modelSpecs);
+export const CATALOG_DIR = join(REPO_ROOT, 'catalog');
+/** The repository's catalogue, as the services load it at start. */
+export const SPECS: readonly ModelSpec[] = readdirSync(CATALOG_DIR)
+  .filter((n) => n.endsWith('.json'))
+  .sort()
+  .map((n) => parseModelSpec(JSON.parse(readFileSync(join(CATALOG_DIR, n), 'utf8')), n));
+/** The default model's spec. */
+export const irisSpec: ModelSpec = SPECS.find((s) => s.name === DEFAULT_MODEL) as ModelSpec;
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
@@ -147,7 +154,7 @@ export async function startTrainer(opts: { dataDir: string; prefix: string; redi
     prefix: opts.prefix,
     dataDir: opts.dataDir,
     datasetsDir: DATASETS_DIR,
-    models: opts.models ?? [irisSpec.name],
+    specs: SPECS.filter((s) => (opts.models ?? [irisSpec.name]).includes(s.name)),
     lockDurationMs: 30_000,
     shutdownTimeoutMs: 5_000,
     logger: opts.logger ?? silentLogger(),
@@ -167,10 +174,10 @@ export interface Stack {
 }
 
 /** Starts a {@link Stack}; `close` stops both and removes the volume and the Redis keys. */
-export async function startStack(): Promise<Stack> {
+export async function startStack(opts: { models?: readonly string[] } = {}): Promise<Stack> {
   const dataDir = await makeTempDir();
   const prefix = uniquePrefix();
-  const trainer = await startTrainer({ dataDir, prefix });
+  const trainer = await startTrainer({ dataDir, prefix, ...(opts.models ? { models: opts.models } : {}) });
   const api = await startApi({ dataDir, prefix, pollIntervalMs: 100, predictionLog: false });
   await eventually(async () => (await api.client.get('/health')).status === 200, 30_000, 'bootstrap served');
   const stack: Stack = {
@@ -198,6 +205,7 @@ export function createPipeline(dataDir: string, logger: Logger = silentLogger())
   const fitThread = new FitThreadClient();
   const published: { model: string; version: string }[] = [];
   const pipeline = new TrainPipeline({
+    specs: SPECS,
     dataDir,
     datasetsDir: DATASETS_DIR,
     fitThread,
@@ -223,10 +231,10 @@ export type IrisSample = IrisRow & { label: number };
 
 /** The bundled iris data as `/train` samples (150 rows, classes in CSV order). */
 export function irisSamples(): IrisSample[] {
-  const table = parseNumericCsv(readFileSync(join(DATASETS_DIR, 'iris.csv'), 'utf8'), { target: irisSpec.dataset.labelColumn });
+  const table = parseNumericCsv(readFileSync(join(DATASETS_DIR, 'iris.csv'), 'utf8'), { target: irisSpec.target.column });
   return fromMatrix(table.x).map((row, i) => ({
     ...(Object.fromEntries(table.featureNames.map((name, j) => [name, row[j] as number])) as IrisRow),
-    label: irisSpec.classes.indexOf(table.yRaw[i] as string),
+    label: irisSpec.target.classes.indexOf(table.yRaw[i] as string),
   }));
 }
 
