@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { request, UnreachableError, waitForJob } from './http-client';
 import { cleanIrisSamples, noisyIrisSamples, SETOSA } from './iris-samples';
+import { GENTOO, PENGUIN_BATCH } from './penguin-samples';
 
 // `npm run demo -- [--url URL] [--reset]`: drives a running stack through the product's
 // promise and exits non-zero if any outcome differs from what it expects.
@@ -16,7 +17,9 @@ const USAGE = `usage: npm run demo -- [--url URL] [--reset]
 
 Drives a running stack (start one with \`npm start\`): health, a prediction, a batch of
 correctly labeled samples (expected: activated), a batch of noisy ones (expected: rejected),
-the model's info. Exits 1 if an outcome differs, 2 on a bad option.
+the model's info; then the penguin models: the list, three of them compared on one penguin,
+a batch trained, rolled back, and the activation timeline. Exits 1 if an outcome differs, 2
+on a bad option.
 
   --url URL   the API (default ${defaultUrl()}: the PORT environment variable, else 8000)
   --reset     first reset the model to its bootstrap version (the history is kept)
@@ -104,8 +107,46 @@ async function main(): Promise<number> {
   );
   expect('the correct batch is the active version', info.body?.active_version === good.model_version);
 
+  await penguins(base, expect);
+
   console.log(failures.length === 0 ? 'demo passed' : `demo FAILED: ${failures.join('; ')}`);
   return failures.length === 0 ? 0 : 1;
+}
+
+/** Steps 7 to 11: several models behind one API, compared, trained, rolled back. */
+async function penguins(base: string, expect: (what: string, ok: boolean) => void): Promise<void> {
+  console.log('7. GET /models');
+  const list = await request(base, 'GET', '/models');
+  for (const m of list.body?.models ?? []) {
+    const acc = m.metrics?.accuracy;
+    console.log(`  ${m.name.padEnd(16)} ${String(m.algorithm).padEnd(20)} ${m.active_version ?? '(no version yet)'}${typeof acc === 'number' ? ` accuracy ${acc.toFixed(4)}` : ''}`);
+  }
+  const names = (list.body?.models ?? []).map((m: { name: string }) => m.name);
+  expect('iris and three penguin models are listed', ['iris', 'penguins', 'penguins-logreg', 'penguins-knn'].every((n) => names.includes(n)));
+
+  console.log('8. POST /predict/compare?models=penguins,penguins-logreg,penguins-knn');
+  const cmp = await request(base, 'POST', '/predict/compare?models=penguins,penguins-logreg,penguins-knn', GENTOO);
+  for (const m of cmp.body?.models ?? []) {
+    if (m.error) console.log(`  ${m.model}: ${m.error.code} ${m.error.detail}`);
+    else console.log(`  ${m.model.padEnd(16)} ${m.model_version} -> ${m.predictions[0].class_name} (p=${Math.max(...m.predictions[0].probabilities).toFixed(3)})`);
+  }
+  expect('three penguin models agree: a Gentoo', cmp.status === 200 && cmp.body.all_agree === true && cmp.body.agreement[0]?.class_names[0] === 'Gentoo');
+
+  console.log(`9. POST /models/penguins-logreg/train with ${PENGUIN_BATCH.length} penguins (labels by species name)`);
+  const before = (await request(base, 'GET', '/models/penguins-logreg')).body?.active_version as string | undefined;
+  const trained = await runJob(base, 'POST', '/models/penguins-logreg/train', { samples: PENGUIN_BATCH });
+  console.log(`  ${trained.status}: ${trained.message}`);
+  expect('the penguin batch is decided by the gate', trained.status === 'activated' || trained.status === 'rejected');
+
+  console.log(`10. POST /models/penguins-logreg/rollback to ${before}`);
+  const rolled = await runJob(base, 'POST', '/models/penguins-logreg/rollback', { version: before, reason: 'demo: back to the version before the batch' });
+  console.log(`  ${rolled.message}`);
+  expect('the version before the batch is active again', rolled.active_version === before);
+
+  console.log('11. GET /models/penguins-logreg/activations');
+  const timeline = await request(base, 'GET', '/models/penguins-logreg/activations?limit=3');
+  for (const a of timeline.body?.activations ?? []) console.log(`  ${a.version} ${a.source.padEnd(9)} from ${a.from} to ${a.to ?? 'now'}: ${a.reason}`);
+  expect('the timeline shows the rollback', timeline.body?.activations?.[0]?.source === 'rollback' || trained.status === 'rejected');
 }
 
 main().then(
