@@ -254,9 +254,9 @@ describeCompose(composeTitle, () => {
     services = asMap(config.services, 'services');
   });
 
-  test('defines exactly redis, api and trainer, and the three named volumes', () => {
+  test('defines exactly redis, api and trainer, and the four named volumes', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'trainer']);
-    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['models', 'redis-data', 'results']);
+    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['inbox', 'models', 'redis-data', 'results']);
   });
 
   test('compose.yaml has no top-level name: (docker-compose 1.29 refuses it)', () => {
@@ -292,8 +292,9 @@ describeCompose(composeTitle, () => {
     expect(hc.disable).toBeUndefined();
   });
 
-  test('trainer: models volume read-write; only the trainer writes models/', () => {
+  test('trainer: models volume read-write; only the trainer writes models/; its watched folder on the inbox volume', () => {
     expect(mounts(svc('trainer'), 'trainer')).toContainEqual({ source: 'models', target: '/data/models', readOnly: false });
+    expect(mounts(svc('trainer'), 'trainer')).toContainEqual({ source: 'inbox', target: '/data/inbox', readOnly: false });
     for (const name of Object.keys(services).filter((n) => n !== 'trainer')) {
       for (const mount of mounts(svc(name), name).filter((x) => x.source === 'models')) expect(mount.readOnly).toBe(true);
     }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAlgorithmsSection } from './bench/algorithms';
 import { runCommitSection } from './bench/commit-cost';
 import { runFitSection } from './bench/fit';
 import { describeMachine } from './bench/machine';
@@ -11,9 +12,10 @@ import { OurStack } from './bench/servers';
 import { runServeSection } from './bench/train-to-serve';
 import { fmt, say, ROOT } from './bench/util';
 
-// `npm run bench -- [--quick] [--only fit|predict|serve|commit] [--peer-dir PATH] [--out FILE]`
+// `npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit] [--peer-dir PATH] [--out FILE]`
 //
 // Measures this machine: (1) fit time and accuracy against scikit-learn and batch prediction,
+// (1b) the four algorithms (fit, prediction, accuracy) against their scikit-learn counterparts,
 // (2) POST /predict under load against our API, a bare node:http floor and the peer, (3)
 // train-to-serve latency, (4) a job's time outside the fit as the history grows (1,000
 // committed jobs on a fresh stack). Prints as it goes, then writes the tables to
@@ -22,10 +24,12 @@ import { fmt, say, ROOT } from './bench/util';
 // the end, on error and on Ctrl-C. Exit code 0 when it ran (targets missed or not), 1 on a
 // failure, 2 on bad arguments.
 
-const USAGE = `usage: npm run bench -- [--quick] [--only fit|predict|serve|commit] [--peer-dir PATH] [--out FILE]
+const USAGE = `usage: npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit] [--peer-dir PATH] [--out FILE]
 
   --quick          short runs, fewer repetitions, smaller data (development, smoke test)
-  --only SECTION   fit (fit time, accuracy, batch prediction), predict (/predict load),
+  --only SECTION   fit (fit time, accuracy, batch prediction), algorithms (the four
+                   algorithms against scikit-learn: accuracy, fit and prediction time),
+                   predict (/predict load),
                    serve (train-to-serve latency) or commit (a job's time outside the fit
                    after 1,000 committed jobs, 100 with --quick); may be repeated
   --peer-dir PATH  the peer's folder (with main.py), e.g. ../shared/peer; measured only when
@@ -33,7 +37,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only fit|predict|serve|commi
   --out FILE       where to write the markdown (default docs/benchmarks.md for a full run of
                    every section; --quick and --only write only when --out is given)`;
 
-const SECTIONS = ['fit', 'predict', 'serve', 'commit'] as const;
+const SECTIONS = ['fit', 'algorithms', 'predict', 'serve', 'commit'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<number> {
@@ -78,6 +82,7 @@ async function main(): Promise<number> {
   const stack = new OurStack();
   try {
     if (sections.has('fit')) report.fit = await runFitSection({ quick });
+    if (sections.has('algorithms')) report.algorithms = await runAlgorithmsSection({ quick });
     if (sections.has('predict')) report.predict = await runPredictSection({ quick, peerDir: values['peer-dir'], stack });
     if (sections.has('serve')) {
       try {

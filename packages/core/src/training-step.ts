@@ -78,6 +78,24 @@ export function checkTrustedSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 
   if (distinctLabels(set.y) < 2) throw new TrainingDataError('a trusted evaluation set needs rows of at least 2 classes');
 }
 
+/** Fewest rows a model can be bootstrapped from: its trusted rows are a slice of them. */
+export const MIN_BOOTSTRAP_ROWS = 10;
+
+/**
+ * Checks the data a model is bootstrapped from before anything is written (a registration):
+ * well-formed, at least {@link MIN_BOOTSTRAP_ROWS} rows of at least 2 classes, and a held-out
+ * slice (which becomes the trusted rows) of at least 2 classes, so that the first version can
+ * be fitted and later candidates judged. Throws TrainingDataError.
+ */
+export function checkBootstrapSet(set: LabeledSet, m: Pick<StepModel, 'classes' | 'features' | 'evalFraction' | 'seed'>): void {
+  checkSet(set, m, 'bootstrap');
+  if (set.y.length < MIN_BOOTSTRAP_ROWS) throw new TrainingDataError(`a model needs at least ${MIN_BOOTSTRAP_ROWS} usable rows to start from, got ${set.y.length}`);
+  if (distinctLabels(set.y) < 2) throw new TrainingDataError('a model needs rows of at least 2 classes to start from');
+  const { holdout } = stratifiedSplit(set.y, m.evalFraction, m.seed);
+  const held = distinctLabels(holdout.map((i) => set.y[i] as number));
+  if (held < 2) throw new TrainingDataError(`the held-out ${Math.round(m.evalFraction * 100)} % of the rows (the trusted evaluation rows) would hold ${held} class; add rows so that at least 2 classes have a few each`);
+}
+
 function fit(m: StepModel, trainingSet: LabeledSet): { model: VersionModel; fit: FitReport; hyperparameters: unknown } {
   if (distinctLabels(trainingSet.y) < 2) {
     throw new TrainingDataError(`training set has ${distinctLabels(trainingSet.y)} class(es); at least 2 are needed`);

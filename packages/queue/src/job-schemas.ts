@@ -1,4 +1,4 @@
-import { labeledSetSchema, modelNameSchema, policySchema, VERSION_PATTERN, type GateDecision, type ModelScore } from '@ct/core';
+import { dataReportSchema, labeledSetSchema, modelNameSchema, policySchema, VERSION_PATTERN, type DataReport, type GateDecision, type ModelScore } from '@ct/core';
 import { z } from 'zod';
 
 const common = {
@@ -42,6 +42,58 @@ export const jobDataSchema = z.discriminatedUnion('kind', [
 /** Payload of a job on a model's queue. */
 export type JobData = z.infer<typeof jobDataSchema>;
 
+/**
+ * Payload of a job on the registry queue (REGISTRY_QUEUE): register a model at run time (its
+ * spec and its bootstrap rows travel with the job, since the API cannot write the volume), or
+ * archive one.
+ */
+export const registryJobDataSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('register'),
+    ...common,
+    /** The spec as the sender validated it (parseModelSpec); the trainer validates it again. */
+    spec: z.record(z.string(), z.unknown()),
+    /** The bootstrap rows: cells in the spec's feature order, labels as class indices. */
+    data: labeledSetSchema,
+    /** What reading the rows (CSV or JSON rows) left out or will fill. */
+    data_report: dataReportSchema,
+    /** `api`: `POST /models`; `inbox`: a file of the watched folder. */
+    source: z.enum(['api', 'inbox']),
+    /** The inbox file, relative to the data directory (inbox registrations only). */
+    file: z.string().nullable(),
+  }),
+  z.strictObject({
+    kind: z.literal('archive'),
+    ...common,
+    /** Why, in the caller's words: recorded in `archived.json`. */
+    reason: z.string().max(500).nullable(),
+  }),
+]);
+
+/** Payload of a job on the registry queue. */
+export type RegistryJobData = z.infer<typeof registryJobDataSchema>;
+
+/** Any job's payload, on a model's queue or the registry queue. */
+export type AnyJobData = JobData | RegistryJobData;
+
+/** Result of an `archive` job. */
+export interface ArchiveResult {
+  status: 'archived';
+  model: string;
+  message: string;
+  /** When the model was archived (by this job, or earlier when it already was). */
+  archived_at: string;
+  /** True when the model was archived before this job: nothing changed. */
+  already_archived: boolean;
+  reason: string | null;
+}
+
+/** Result of a registry job: a registration's is its bootstrap's result, an archive's its own. */
+export type RegistryJobResult = JobResult | ArchiveResult;
+
+/** Any job's result. */
+export type AnyJobResult = RegistryJobResult;
+
 /** BullMQ job names, one per payload kind. */
 export type JobName = JobData['kind'];
 
@@ -78,7 +130,7 @@ export interface JobResult {
   trusted_set_size: number;
   fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
   /** A bootstrap's reading of its bundled data: rows kept, dropped (no label; a missing value the model refuses), cells to impute, columns ignored. */
-  data_report?: { rows: number; dropped_no_label: number; dropped_missing: number; imputed_cells: number; ignored_columns: string[] };
+  data_report?: DataReport;
   /** Time in the algorithm's fit, in ms; the rest of a job is its own overhead. */
   fit_ms: number | null;
   /** From the job's start to just before its commit (the entry records it, so it cannot time its own write). */

@@ -15,3 +15,4 @@ export * from './sealed';
 export * from './segment-store';
 export * from './rebuild-history';
 export * from './catalog';
+export * from './registered-models';

@@ -38,7 +38,7 @@ export interface FitOptions {
   quick: boolean;
 }
 
-interface DataSet {
+export interface DataSet {
   name: string;
   train: string;
   test: string;
@@ -84,7 +84,7 @@ export interface FitSection {
 }
 
 /** Is scikit-learn importable by Debian's python3? Its version, or why not. */
-async function probeSklearn(): Promise<{ available: boolean; version?: string; reason?: string }> {
+export async function probeSklearn(): Promise<{ available: boolean; version?: string; reason?: string }> {
   try {
     const r = await run(PYTHON, ['-c', 'import numpy, sklearn; print(sklearn.__version__)'], {}, 60_000);
     if (r.code === 0) return { available: true, version: r.stdout.trim() };
@@ -132,7 +132,7 @@ function irisDataSet(dir: string): DataSet {
 }
 
 /** Synthetic data through `cli synth` (the command a user reruns), 80/20 stratified. */
-async function syntheticDataSet(dir: string, rows: number, slowBaseline: boolean): Promise<DataSet> {
+export async function syntheticDataSet(dir: string, rows: number, slowBaseline: boolean): Promise<DataSet> {
   const name = `synthetic ${fmt(rows)} x 20`;
   const train = join(dir, `synth-${rows}-train.csv`);
   const test = join(dir, `synth-${rows}-test.csv`);
@@ -144,7 +144,7 @@ async function syntheticDataSet(dir: string, rows: number, slowBaseline: boolean
   return { name, train, test, target: 'label', trainRows: info.train_rows, features: info.features, slowBaseline };
 }
 
-const synthArgs = (rows: number) => ['--rows', String(rows), '--features', '20', '--informative', '10', '--seed', '0'];
+export const synthArgs = (rows: number) => ['--rows', String(rows), '--features', '20', '--informative', '10', '--seed', '0'];
 
 export async function runFitSection(opts: FitOptions): Promise<FitSection> {
   const reps = opts.quick ? 1 : 3;

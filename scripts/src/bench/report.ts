@@ -1,3 +1,4 @@
+import { renderAlgorithms, type AlgorithmsSection } from './algorithms';
 import type { CommitSection } from './commit-cost';
 import type { FitSection } from './fit';
 import type { Machine } from './machine';
@@ -15,6 +16,7 @@ export interface Report {
   argv: string[];
   quick: boolean;
   fit?: FitSection;
+  algorithms?: AlgorithmsSection;
   predict?: PredictSection;
   serve?: ServeSection;
   commit?: CommitSection;
@@ -24,7 +26,7 @@ export interface Report {
 const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
 
 export function allChecks(r: Report): TargetCheck[] {
-  return [...(r.fit?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? []), ...(r.commit?.checks ?? [])];
+  return [...(r.fit?.checks ?? []), ...(r.algorithms?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? []), ...(r.commit?.checks ?? [])];
 }
 
 export function renderMarkdown(r: Report): string {
@@ -65,6 +67,7 @@ export function renderMarkdown(r: Report): string {
   out.push('');
 
   if (r.fit) renderFit(out, r.fit);
+  if (r.algorithms) renderAlgorithms(out, r.algorithms);
   if (r.predict) renderPredict(out, r.predict);
   if (r.serve) renderServe(out, r.serve);
   if (r.commit) renderCommit(out, r.commit);
@@ -74,8 +77,8 @@ export function renderMarkdown(r: Report): string {
   out.push('```sh');
   out.push('node scripts/setup.mjs                                  # install and build (npm start and npm test do it too)');
   out.push(`npm run bench -- ${r.argv.length ? r.argv.join(' ') : ''}`.trimEnd() + '   # this page');
-  out.push('npm run bench -- --quick --only fit|predict|serve|commit   # a quick look at one section (writes nothing unless --out is given)');
-  const cmds = [...(r.fit?.commands ?? []), ...(r.predict?.commands ?? [])];
+  out.push('npm run bench -- --quick --only fit|algorithms|predict|serve|commit   # a quick look at one section (writes nothing unless --out is given)');
+  const cmds = [...(r.fit?.commands ?? []), ...(r.algorithms?.commands ?? []), ...(r.predict?.commands ?? [])];
   if (cmds.length) {
     out.push('# the pieces, by hand:');
     out.push(...cmds);

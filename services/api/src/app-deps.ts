@@ -1,14 +1,16 @@
 import type { ModelSpec } from '@ct/core';
 import type { Logger } from 'pino';
-import { modelSchemas, type ModelSchemas } from './api-schemas';
+import type { ModelSchemas } from './api-schemas';
 import type { JobQueues } from './job-queues';
 import type { ModelCache } from './model-cache';
+import type { ModelCatalog } from './model-catalog';
 import type { PredictionLog } from './prediction-log';
 
 /** Everything the Express app needs; `main.ts` wires the real ones, tests their own. */
 export interface AppDeps {
   dataDir: string;
-  specs: readonly ModelSpec[];
+  /** The models served (built-in and registered, not archived), and their request contexts. */
+  catalog: ModelCatalog;
   cache: ModelCache;
   queues: JobQueues;
   predictionLog: PredictionLog;
@@ -25,9 +27,4 @@ export interface AppDeps {
 export interface ModelContext {
   spec: ModelSpec;
   schemas: ModelSchemas;
-}
-
-/** Each model's spec and request schemas, built once. */
-export function modelContexts(specs: readonly ModelSpec[]): Map<string, ModelContext> {
-  return new Map(specs.map((spec) => [spec.name, { spec, schemas: modelSchemas(spec) }]));
 }

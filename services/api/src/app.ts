@@ -3,8 +3,7 @@ import express, { type Express, type Request } from 'express';
 import pinoHttp from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { MAX_BODY_BYTES } from './api-schemas';
-import { modelContexts, type AppDeps, type ModelContext } from './app-deps';
-import { ApiError } from './errors/api-error';
+import type { AppDeps, ModelContext } from './app-deps';
 import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
 import { buildOpenApi } from './openapi';
 import { compareHandler } from './routes/compare';
@@ -12,6 +11,7 @@ import { healthHandler } from './routes/health';
 import { jobStatusHandler, resetHandler, rollbackHandler, trainHandler, trustedEvalHandler } from './routes/jobs';
 import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
+import { archiveModelHandler, registerModelHandler } from './routes/registration';
 import { requestIdOf } from './request-id';
 import { requestLogOptions } from './request-log-level';
 // The registry API, read-only part (issue 8, section 4): see the block before the 404 handler.
@@ -24,17 +24,19 @@ import { versionDetailHandler, versionListHandler } from './routes/versions';
 
 /**
  * Builds the Express app. The lab's paths (`/train`, `/model/info`, `DELETE /model/history`)
- * serve the default model; `/models/:model/...` serves any model. `POST /predict` is served
- * ahead of this app by the predict lane: build the server with `createServer` (server.ts).
+ * serve the default model; `/models/:model/...` serves any model the catalogue serves at the
+ * time of the request (models are registered and archived at run time). `POST /predict` is
+ * served ahead of this app by the predict lane: build the server with `createServer` (server.ts).
  */
-export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelContext> = modelContexts(deps.specs)): Express {
-  const resolve = (req: Request): ModelContext => {
-    const name = (req.params as { model?: string }).model ?? DEFAULT_MODEL;
-    const ctx = contexts.get(name);
-    if (!ctx) throw new ApiError('not_found', `unknown model ${name}`);
-    return ctx;
+export function createApp(deps: AppDeps): Express {
+  const { catalog } = deps;
+  const resolve = (req: Request): ModelContext => catalog.resolve((req.params as { model?: string }).model ?? DEFAULT_MODEL);
+  // Rebuilt only when the served models changed: it lists each model's paths and schemas.
+  let openapi: { version: number; doc: object } | undefined;
+  const openapiDoc = (): object => {
+    if (openapi?.version !== catalog.version) openapi = { version: catalog.version, doc: buildOpenApi(catalog.specs(), catalog.contexts) };
+    return openapi.doc;
   };
-  const openapi = buildOpenApi(deps.specs, contexts);
 
   const app = express();
   app.disable('x-powered-by');
@@ -55,9 +57,10 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
 
   app.get('/health', healthHandler(deps));
   app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
+    res.json(openapiDoc());
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+  // The UI fetches the document, so it shows the models served now, not those at start.
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerUrl: '/openapi.json' }));
   app.get('/jobs/:id', jobStatusHandler(deps));
 
   const model = express.Router({ mergeParams: true });
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
   app.use('/', model);
   app.use('/models/:model', model);
   app.post('/models/:model/rollback', rollbackHandler(deps, resolve));
-  app.post('/predict/compare', compareHandler(deps, contexts));
+  app.post('/predict/compare', compareHandler(deps));
 
   // --- The registry API, read-only part (issue 8, section 4) ----------------------------------
   // GET / (service name, version, links), the catalogue (GET /models, GET /models/:model), each
@@ -88,6 +91,10 @@ export function createApp(deps: AppDeps, contexts: ReadonlyMap<string, ModelCont
   registry.get('/health', modelHealthHandler(deps, resolve));
   app.use('/models/:model', registry);
   // --- end of the registry API -----------------------------------------------------------------
+
+  // Registration at run time and archiving (issue 8, section 1): jobs on the registry queue.
+  app.post('/models', registerModelHandler(deps));
+  app.delete('/models/:model', archiveModelHandler(deps));
 
   app.use(notFoundHandler);
   app.use(errorMiddleware);

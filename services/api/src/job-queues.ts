@@ -1,44 +1,70 @@
-import { createRedisConnection, defaultJobOptions, modelOfJobId, settleWithin, trainQueueName, type JobData, type JobResult } from '@ct/queue';
+import {
+  createRedisConnection,
+  defaultJobOptions,
+  isRegistryJobId,
+  modelOfJobId,
+  REGISTRY_QUEUE,
+  settleWithin,
+  trainQueueName,
+  type AnyJobData,
+  type AnyJobResult,
+  type JobData,
+  type RegistryJobData,
+} from '@ct/queue';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApiError } from './errors/api-error';
 
+/** A job of any queue, as the routes see it. */
+export type AnyJob = Job<AnyJobData, AnyJobResult>;
+
+/** A queue and the events of its jobs (for `Prefer: wait`). */
+interface QueueHandle {
+  queue: Queue<AnyJobData, AnyJobResult>;
+  events: QueueEvents;
+}
+
 /**
  * The API's side of the queues: adds jobs, finds them by id, waits for them. Every use checks
  * that Redis is connected first, so while Redis is down `/train` answers 503 at once, and
- * predictions, which never touch Redis, go on.
+ * predictions, which never touch Redis, go on. One queue per model (added as models are
+ * registered) and the registry queue (`register` and `archive` jobs).
  */
 export class JobQueues {
   private readonly connection: Redis;
   /** QueueEvents blocks on XREAD, so each one gets a connection of its own. */
   private readonly eventsConnections: Redis[] = [];
-  private readonly queues = new Map<string, Queue<JobData, JobResult>>();
-  private readonly events = new Map<string, QueueEvents>();
+  private readonly queues = new Map<string, QueueHandle>();
+  private readonly registry: QueueHandle;
   private closing: Promise<void> | undefined;
 
   private readonly logger: Logger;
 
-  constructor(opts: { redisUrl: string; prefix: string; models: readonly string[]; logger: Logger }) {
+  constructor(private readonly opts: { redisUrl: string; prefix: string; models: readonly string[]; logger: Logger }) {
     this.logger = opts.logger;
     this.connection = createRedisConnection(opts.redisUrl, 'producer', 'ct-api');
     this.connection.on('error', (err: Error) => opts.logger.debug({ err: err.message }, 'redis connection error'));
-    for (const model of opts.models) {
-      const name = trainQueueName(model);
-      const queue = new Queue<JobData, JobResult>(name, {
-        connection: this.connection,
-        prefix: opts.prefix,
-        defaultJobOptions,
-      });
-      queue.on('error', (err) => opts.logger.debug({ err: err.message }, 'queue error'));
-      this.queues.set(model, queue);
-      const eventsConnection = createRedisConnection(opts.redisUrl, 'subscriber', `ct-api-events-${model}`);
-      eventsConnection.on('error', (err: Error) => opts.logger.debug({ err: err.message }, 'redis connection error'));
-      this.eventsConnections.push(eventsConnection);
-      const events = new QueueEvents(name, { connection: eventsConnection, prefix: opts.prefix });
-      events.on('error', (err) => opts.logger.debug({ err: err.message }, 'queue events error'));
-      this.events.set(model, events);
-    }
+    this.registry = this.open(REGISTRY_QUEUE, 'registry');
+    for (const model of opts.models) this.addModel(model);
+  }
+
+  private open(name: string, tag: string): QueueHandle {
+    const { opts } = this;
+    const queue = new Queue<AnyJobData, AnyJobResult>(name, { connection: this.connection, prefix: opts.prefix, defaultJobOptions });
+    queue.on('error', (err) => opts.logger.debug({ err: err.message }, 'queue error'));
+    const eventsConnection = createRedisConnection(opts.redisUrl, 'subscriber', `ct-api-events-${tag}`);
+    eventsConnection.on('error', (err: Error) => opts.logger.debug({ err: err.message }, 'redis connection error'));
+    this.eventsConnections.push(eventsConnection);
+    const events = new QueueEvents(name, { connection: eventsConnection, prefix: opts.prefix });
+    events.on('error', (err) => opts.logger.debug({ err: err.message }, 'queue events error'));
+    return { queue, events };
+  }
+
+  /** Opens `model`'s queue (a model registered at run time); a no-op when it is open. */
+  addModel(model: string): void {
+    if (this.queues.has(model) || this.closing) return;
+    this.queues.set(model, this.open(trainQueueName(model), model));
   }
 
   /** Whether Redis answers right now. */
@@ -57,10 +83,15 @@ export class JobQueues {
     }
   }
 
-  private queue(model: string): Queue<JobData, JobResult> {
-    const q = this.queues.get(model);
-    if (!q) throw new ApiError('not_found', `unknown model ${model}`);
+  /** The queue of a job with this payload: the registry's for catalogue changes, else the model's. */
+  private handleFor(data: Pick<AnyJobData, 'kind' | 'model'>): QueueHandle {
+    const q = this.handleOf(data);
+    if (!q) throw new ApiError('not_found', `unknown model ${data.model}`);
     return q;
+  }
+
+  private handleOf(data: Pick<AnyJobData, 'kind' | 'model'>): QueueHandle | undefined {
+    return data.kind === 'register' || data.kind === 'archive' ? this.registry : this.queues.get(data.model);
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -81,13 +112,13 @@ export class JobQueues {
    * read back after adding: it was created by this call only if it carries this call's
    * request id. Two concurrent requests with one key thus get one job, and the loser learns it.
    */
-  enqueue(model: string, data: JobData, jobId: string): Promise<{ job: Job<JobData, JobResult>; created: boolean }> {
+  enqueue(data: JobData | RegistryJobData, jobId: string): Promise<{ job: AnyJob; created: boolean }> {
     return this.guard(async () => {
-      const q = this.queue(model);
-      const existing = await q.getJob(jobId);
+      const { queue } = this.handleFor(data);
+      const existing = await queue.getJob(jobId);
       if (existing) return { job: existing, created: false };
-      await q.add(data.kind, data, { jobId });
-      const stored = await q.getJob(jobId);
+      await queue.add(data.kind, data, { jobId });
+      const stored = await queue.getJob(jobId);
       if (!stored) throw new Error(`job ${jobId} vanished after add`);
       return { job: stored, created: stored.data.request_id === data.request_id };
     });
@@ -97,23 +128,23 @@ export class JobQueues {
    * The job with `jobId` and its state, or undefined. The state is read first (see jobView):
    * reading the job first could pair data from before completion with a `completed` state.
    */
-  find(jobId: string): Promise<{ job: Job<JobData, JobResult>; state: string } | undefined> {
+  find(jobId: string): Promise<{ job: AnyJob; state: string } | undefined> {
     const model = modelOfJobId(jobId);
-    if (!model || !this.queues.has(model)) return Promise.resolve(undefined);
+    const handle = isRegistryJobId(jobId) ? this.registry : model ? this.queues.get(model) : undefined;
+    if (!handle) return Promise.resolve(undefined);
     return this.guard(async () => {
-      const q = this.queue(model);
-      const state = await q.getJobState(jobId);
-      const job = await q.getJob(jobId);
+      const state = await handle.queue.getJobState(jobId);
+      const job = await handle.queue.getJob(jobId);
       return job && state !== 'unknown' ? { job, state } : undefined;
     });
   }
 
   /** Waits up to `ms` for the job to finish; true if it did (completed or failed). */
-  async waitFor(model: string, job: Job<JobData, JobResult>, ms: number): Promise<boolean> {
-    const events = this.events.get(model);
-    if (!events || ms <= 0) return false;
+  async waitFor(job: AnyJob, ms: number): Promise<boolean> {
+    const handle = this.handleOf(job.data);
+    if (!handle || ms <= 0) return false;
     try {
-      await job.waitUntilFinished(events, ms);
+      await job.waitUntilFinished(handle.events, ms);
       return true;
     } catch (err) {
       // A failed job rejects with its error: it did finish. A timeout did not.
@@ -128,8 +159,9 @@ export class JobQueues {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([...this.events.values()].map((e) => settleWithin(e.close(), 1000)));
-      await Promise.all([...this.queues.values()].map((q) => settleWithin(q.close(), 1000)));
+      const handles = [...this.queues.values(), this.registry];
+      await Promise.all(handles.map((h) => settleWithin(h.events.close(), 1000)));
+      await Promise.all(handles.map((h) => settleWithin(h.queue.close(), 1000)));
       for (const c of [this.connection, ...this.eventsConnections]) c.disconnect();
     })();
     return this.closing;

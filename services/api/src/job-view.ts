@@ -1,4 +1,4 @@
-import type { JobData, JobResult } from '@ct/queue';
+import type { AnyJobData, AnyJobResult } from '@ct/queue';
 import type { Job } from 'bullmq';
 
 /** The states a client sees; BullMQ's finer states map onto them. */
@@ -8,10 +8,10 @@ export type JobState = 'queued' | 'running' | 'completed' | 'failed';
 export interface JobView {
   job_id: string;
   model: string;
-  kind: JobData['kind'];
+  kind: AnyJobData['kind'];
   state: JobState;
   progress: unknown;
-  result: JobResult | null;
+  result: AnyJobResult | null;
   error: string | null;
   attempts_made: number;
   created_at: string;
@@ -44,7 +44,7 @@ export const statusUrl = (jobId: string): string => `/jobs/${encodeURIComponent(
  * The client's view of a job. `state` must have been read before `job`: completion stores
  * the result and the state together, so data read after a `completed` state has the result.
  */
-export function jobView(job: Job<JobData, JobResult>, bullState: string): JobView {
+export function jobView(job: Job<AnyJobData, AnyJobResult>, bullState: string): JobView {
   const state = mapState(bullState);
   const id = job.id as string;
   return {

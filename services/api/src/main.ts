@@ -6,6 +6,7 @@ import { ActivationSubscriber } from './activation-subscriber';
 import { loadConfig, type ApiConfig } from './config';
 import { JobQueues } from './job-queues';
 import { ModelCache } from './model-cache';
+import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
 
@@ -32,13 +33,17 @@ async function main(): Promise<void> {
     process.stderr.write(`api: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const cache = new ModelCache({ dataDir: config.dataDir, specs, pollIntervalMs: config.reloadIntervalMs, logger });
-  const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: specs.map((s) => s.name), logger });
-  const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, logger });
+  // The catalogue fills the cache and the queues: built-in models, then those registered at
+  // run time, less the archived ones, as the volume says before the first request.
+  const cache = new ModelCache({ dataDir: config.dataDir, specs: [], pollIntervalMs: config.reloadIntervalMs, logger });
+  const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: [], logger });
+  const catalog = new ModelCatalog({ dataDir: config.dataDir, builtIn: specs, pollIntervalMs: config.reloadIntervalMs, cache, queues, logger });
+  const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, catalog, logger });
   const predictionLog = new PredictionLog(config.dataDir, config.predictionLog);
+  await catalog.start();
   await cache.start();
   const shutdown = new AbortController();
-  const server: Server = createServer({ dataDir: config.dataDir, specs, cache, queues, predictionLog, logger, shutdown: shutdown.signal });
+  const server: Server = createServer({ dataDir: config.dataDir, catalog, cache, queues, predictionLog, logger, shutdown: shutdown.signal });
   server.listen(config.port, config.host);
   server.on('listening', () => {
     const addr = server.address();
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     server.close(() => {
       clearTimeout(force);
       clearInterval(sweep);
+      catalog.close();
       cache.close();
       subscriber.close();
       void Promise.all([predictionLog.close(), queues.close()]).finally(() => logger.flush(() => process.exit(0)));

@@ -28,6 +28,7 @@ export interface ReloadStatus {
 }
 
 interface Slot {
+  spec: ModelSpec;
   store: ModelStore;
   current: LoadedModel | undefined;
   /** What is wrong with the model's files, or with the last load: `/health` shows it. */
@@ -50,23 +51,39 @@ const KEPT_VERSIONS = 8;
  * or the new one, and a bad file never replaces a good model. When the active file is
  * damaged the committed version is served from `versions/`; when the history is damaged the
  * active file is served; either way `/health` says `degraded` and why. Reloads of a model
- * are single-flight; a trigger during a reload schedules one more.
+ * are single-flight; a trigger during a reload schedules one more. Models come and go at run
+ * time (registered, archived): see {@link ModelCache.add} and {@link ModelCache.remove}.
  */
 export class ModelCache {
   private readonly slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
 
   constructor(
     private readonly opts: { dataDir: string; specs: readonly ModelSpec[]; pollIntervalMs: number; logger: Logger },
   ) {
-    for (const spec of opts.specs) {
-      this.slots.set(spec.name, { store: new ModelStore(opts.dataDir, spec.name), current: undefined, problem: undefined, seen: undefined, inFlight: undefined, again: false, kept: new Map() });
-    }
+    for (const spec of opts.specs) void this.add(spec);
+  }
+
+  /**
+   * Serves `spec` from now on (a no-op when it is served): before {@link ModelCache.start}, a
+   * slot that start loads; after it, loaded at once. Resolves when that load is done.
+   */
+  add(spec: ModelSpec): Promise<void> {
+    if (this.slots.has(spec.name)) return Promise.resolve();
+    this.slots.set(spec.name, { spec, store: new ModelStore(this.opts.dataDir, spec.name), current: undefined, problem: undefined, seen: undefined, inFlight: undefined, again: false, kept: new Map() });
+    return this.started ? this.reload(spec.name) : Promise.resolve();
+  }
+
+  /** Stops serving `model` (archived): its versions are dropped from memory; a reload in flight lands nowhere. */
+  remove(model: string): void {
+    this.slots.delete(model);
   }
 
   /** Loads every model once and starts the fallback poll. */
   async start(): Promise<void> {
-    await Promise.all(this.opts.specs.map((s) => this.reload(s.name)));
+    this.started = true;
+    await Promise.all([...this.slots.keys()].map((m) => this.reload(m)));
     this.timer = setInterval(() => void this.poll(), this.opts.pollIntervalMs);
     this.timer.unref();
   }
@@ -125,8 +142,7 @@ export class ModelCache {
   }
 
   private async load(model: string, slot: Slot, force: boolean): Promise<void> {
-    const spec = this.opts.specs.find((s) => s.name === model) as ModelSpec;
-    const { store } = slot;
+    const { spec, store } = slot;
     const problems: string[] = [];
     let committed: string | undefined;
     try {
@@ -214,15 +230,14 @@ export class ModelCache {
       throw new ApiError('not_found', `model ${model} has no version ${version}`);
     }
     const artifact = await slot.store.readVersion(version);
-    const spec = this.opts.specs.find((s) => s.name === model) as ModelSpec;
-    const loaded: LoadedModel = { spec, artifact, classifier: loadClassifier(artifact), stamp: undefined, loadedAt: new Date() };
+    const loaded: LoadedModel = { spec: slot.spec, artifact, classifier: loadClassifier(artifact), stamp: undefined, loadedAt: new Date() };
     slot.kept.set(version, loaded);
     if (slot.kept.size > KEPT_VERSIONS) slot.kept.delete(slot.kept.keys().next().value as string);
     return loaded;
   }
 
   private async poll(): Promise<void> {
-    await Promise.all(this.opts.specs.map((s) => this.reload(s.name)));
+    await Promise.all([...this.slots.keys()].map((m) => this.reload(m)));
   }
 
   /** Stops polling. Idempotent. */

@@ -8,6 +8,7 @@ import {
   historyPageSchema,
   historyQuerySchema,
   modelDetailSchema,
+  modelListQuerySchema,
   modelListSchema,
   rootSchema,
   versionDetailSchema,
@@ -42,8 +43,9 @@ export function registerRegistryPaths(registry: OpenAPIRegistry, specs: readonly
     path: '/models',
     operationId: 'listModels',
     tags,
-    summary: 'Every model: description, algorithm, active version and its metrics (accuracy with its interval, macro F1, per class), training rows, features, endpoints',
-    responses: { 200: json(modelListSchema, 'the models') },
+    summary: 'Every model: description, algorithm, active version and its metrics (accuracy with its interval, macro F1, per class), training rows, features, endpoints; archived ones too with ?include_archived=true',
+    request: { query: modelListQuerySchema },
+    responses: { 200: json(modelListSchema, 'the models'), ...problems(422) },
   });
   registry.registerPath({
     method: 'get',

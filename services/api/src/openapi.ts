@@ -5,6 +5,7 @@ import { MAX_BODY_BYTES, MAX_PREDICT_RECORDS, MAX_TRAIN_SAMPLES, MAX_WAIT_SECOND
 import type { ModelContext } from './app-deps';
 import { MAX_COMPARED } from './routes/compare';
 import { rollbackRequestSchema } from './routes/jobs';
+import { archiveModelQuerySchema, registerModelRequestSchema } from './routes/registration';
 import { registerRegistryPaths } from './openapi-registry';
 import { healthSchema, modelInfoSchema } from './registry-schemas';
 
@@ -26,7 +27,7 @@ const job = z
   .object({
     job_id: z.string(),
     model: z.string(),
-    kind: z.enum(['train', 'reset', 'rollback', 'trusted_eval', 'bootstrap']),
+    kind: z.enum(['train', 'reset', 'rollback', 'trusted_eval', 'bootstrap', 'register', 'archive']),
     state: z.enum(['queued', 'running', 'completed', 'failed']),
     progress: z.unknown(),
     result: z.record(z.string(), z.unknown()).nullable(),
@@ -156,6 +157,26 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
       responses: { 200: json(z.record(z.string(), z.unknown()), 'prediction'), ...problems(400, 413, 415, 422, 503) },
     });
   }
+  registry.registerPath({
+    method: 'post',
+    path: '/models',
+    operationId: 'registerModel',
+    summary: 'Register a model at run time: its spec and its bootstrap rows (CSV text or JSON rows). Queues a register job (the trainer writes the spec and bootstraps the model); every replica serves it within seconds',
+    request: { headers, body: { content: { 'application/json': { schema: registerModelRequestSchema } } } },
+    responses: {
+      202: json(job, 'queued; poll the status URL (also in Location)'),
+      200: json(job, 'finished within Prefer: wait'),
+      ...problems(400, 409, 413, 415, 422, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/models/{model}',
+    operationId: 'archiveModel',
+    summary: `Archive a model: no longer served or trained, its history and versions kept (a job on the registry queue). The default model ${DEFAULT_MODEL} cannot be archived (409)`,
+    request: { params: z.object({ model: z.string() }), query: archiveModelQuerySchema, headers },
+    responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 404, 409, 422, 503) },
+  });
   registerRegistryPaths(registry, specs, { json, problems, job });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({

@@ -28,11 +28,9 @@ type BodyRequest = IncomingMessage & { body?: unknown };
  * Returns a listener that answers a request and returns true, or returns false for any
  * request that is not a prediction.
  */
-export function createPredictLane(
-  deps: AppDeps,
-  contexts: ReadonlyMap<string, ModelContext>,
-  defaultModel: string,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createPredictLane(deps: AppDeps, defaultModel: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+  // The catalogue's live map: a model registered or archived is seen by the next request.
+  const contexts: ReadonlyMap<string, ModelContext> = deps.catalog.contexts;
   const parseJson = express.json({ limit: MAX_BODY_BYTES, strict: true });
   return (req, res) => {
     if (req.method !== 'POST') return false;
@@ -62,7 +60,7 @@ export function createPredictLane(
     }
     const ctx = contexts.get(model);
     if (!ctx) {
-      fail(new ApiError('not_found', `unknown model ${model}`));
+      fail(deps.catalog.notFound(model));
       return true;
     }
     try {

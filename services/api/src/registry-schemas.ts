@@ -52,6 +52,15 @@ export const versionsQuerySchema = z.strictObject({
 /** `GET /models/:model/activations` query. */
 export const activationsQuerySchema = z.strictObject(pageShape);
 
+/** `GET /models` query. */
+export const modelListQuerySchema = z.strictObject({
+  include_archived: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .meta({ description: 'also list archived models (`archived: true`)' }),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
@@ -148,7 +157,8 @@ const endpoints = z
   .meta({ id: 'ModelEndpoints' });
 
 /** The model's spec as JSON, defaults filled: what is not learned. */
-const specView = modelSpecSchema.meta({ id: 'ModelSpec' });
+/** A model spec, as documented (one component, referred to wherever a spec appears). */
+export const specView = modelSpecSchema.meta({ id: 'ModelSpec' });
 
 const fit = z.object({ iterations: z.number().int(), converged: z.boolean(), final_loss: z.number().nullable() }).meta({ id: 'FitReport' });
 
@@ -174,20 +184,35 @@ export const rootSchema = z
   })
   .meta({ id: 'ServiceRoot' });
 
+/** `models/<name>/archived.json` as the API shows it. */
+const archiveView = z
+  .object({
+    model: z.string(),
+    archived_at: z.string(),
+    request_id: z.string().nullable().meta({ description: 'the request that archived it (no authentication exists yet)' }),
+    job_id: z.string(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'Archive' });
+
 /** One model of `GET /models`. */
 export const modelSummarySchema = z
   .object({
     name: z.string(),
     description: z.string(),
     algorithm: z.string().meta({ description: "the active version's algorithm (the spec's before the first version)" }),
-    active_version: z.string().nullable(),
-    state: z.enum(['loading', 'ready', 'degraded']),
+    active_version: z.string().nullable().meta({ description: 'the served version (for an archived model: the one live when it was archived)' }),
+    state: z.enum(['loading', 'ready', 'degraded', 'archived']),
     activated_at: z.string().nullable().meta({ description: 'when the active version last went live' }),
     metrics: orNull(metricsSchema),
     n_training_samples: z.number().int().nullable(),
     classes: z.array(z.string()),
     features: z.array(featureView),
     endpoints,
+    origin: z.enum(['catalog', 'registered']).meta({ description: "`catalog`: built in (the repository's catalogue); `registered`: POST /models or the inbox folder" }),
+    registered_at: z.string().nullable(),
+    archived: z.boolean(),
+    archive: archiveView.optional().meta({ description: 'who archived it, when and why (archived models only)' }),
     history_error: z.string().optional().meta({ description: 'present when the history cannot be read; the served version is still described' }),
   })
   .meta({ id: 'ModelSummary' });

@@ -1,7 +1,7 @@
 import { DEFAULT_MODEL } from '@ct/core';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createApp } from './app';
-import { modelContexts, type AppDeps } from './app-deps';
+import type { AppDeps } from './app-deps';
 import { createPredictLane } from './predict-lane';
 
 /**
@@ -9,9 +9,8 @@ import { createPredictLane } from './predict-lane';
  * the Express app. `main.ts` and the tests both build it here, so they serve the same thing.
  */
 export function createServer(deps: AppDeps): Server {
-  const contexts = modelContexts(deps.specs);
-  const app = createApp(deps, contexts);
-  const lane = createPredictLane(deps, contexts, DEFAULT_MODEL);
+  const app = createApp(deps);
+  const lane = createPredictLane(deps, DEFAULT_MODEL);
   return createHttpServer((req, res) => {
     if (!lane(req, res)) app(req, res);
   });

@@ -17,6 +17,11 @@ const schema = z.object({
   CT_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often workers look for jobs whose trainer died (lock expired) and queue them again. */
   CT_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * How often the trainer looks at the inbox folder (`CT_DATA_DIR/inbox`) and scans
+   * `models/*` for models registered or archived elsewhere (pub/sub is the fast path).
+   */
+  CT_CATALOG_POLL_MS: z.coerce.number().int().min(100).default(2000),
 });
 
 /** The trainer's settings, parsed once from the environment. */
@@ -30,6 +35,7 @@ export interface TrainerConfig {
   readonly shutdownTimeoutMs: number;
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
+  readonly catalogPollMs: number;
 }
 
 /**
@@ -48,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     shutdownTimeoutMs: e.CT_SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: e.CT_LOCK_DURATION_MS,
     stalledIntervalMs: e.CT_STALLED_INTERVAL_MS,
+    catalogPollMs: e.CT_CATALOG_POLL_MS,
   });
 }

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     specs,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    pollIntervalMs: config.catalogPollMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger,
   });

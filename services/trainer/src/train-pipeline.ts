@@ -1,6 +1,6 @@
-import { checkTrustedSet, concatSets, TrainingDataError, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
+import { checkTrustedSet, concatSets, dataReportOf, TrainingDataError, type DataReport, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
 import { bootstrapJobId, jobDataSchema, type JobData, type JobProgress, type JobResult } from '@ct/queue';
-import { ArtifactError, buildArtifact, CommitConflictError, ModelStore, type HistoryEntry, type ModelState } from '@ct/registry';
+import { ArtifactError, buildArtifact, CommitConflictError, ModelStore, readArchive, readRegistration, type HistoryEntry, type ModelState } from '@ct/registry';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { relative } from 'node:path';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import type { StepOutcome } from './step-task';
 
 /** What the pipeline needs from its surroundings. */
 export interface PipelineDeps {
-  /** The models this pipeline trains. */
+  /** The models this pipeline trains (the trainer adds registered models to its array as they come). */
   specs: readonly ModelSpec[];
   dataDir: string;
   datasetsDir: string;
@@ -57,7 +57,7 @@ interface Candidate {
   growing: string[];
   fromScratch: boolean;
   /** For a bootstrap: what reading the bundled data left out or will fill. */
-  dataReport?: JobResult['data_report'];
+  dataReport?: DataReport;
 }
 
 /**
@@ -101,6 +101,9 @@ export class TrainPipeline {
       log: this.deps.logger.child({ job_id: job.id, model: spec.name, kind: data.kind, request_id: data.request_id }),
     };
     try {
+      // An archived model keeps its files but is trained no more, whatever is still queued for it.
+      const archived = await readArchive(this.deps.dataDir, spec.name);
+      if (archived) throw new UnrecoverableError(`model ${spec.name} is archived (since ${archived.archived_at}); it is no longer trained`);
       const result = await this.runWithRetries(ctx);
       ctx.progress('done', 100);
       return result;
@@ -160,14 +163,22 @@ export class TrainPipeline {
     }
   }
 
+  /**
+   * The rows a model starts from: a registered model's came with its registration and wait in
+   * a segment (`spec.json` says which); a built-in model's are its bundled CSV.
+   */
+  private async bootstrapData(store: ModelStore, spec: ModelSpec): Promise<{ set: LabeledSet; report: DataReport }> {
+    const registration = await readRegistration(this.deps.dataDir, spec.name);
+    if (registration) return { set: await store.segments.get(registration.bootstrap.segment), report: registration.bootstrap.report };
+    const dataset = await loadBundledDataset(this.deps.datasetsDir, spec);
+    return { set: dataset.set, report: dataReportOf(dataset) };
+  }
+
   private async bootstrap(ctx: JobContext): Promise<JobResult> {
     const { store, spec, progress } = ctx;
     progress('loading', 5);
-    const dataset = await loadBundledDataset(this.deps.datasetsDir, spec);
-    ctx.log.info(
-      { rows: dataset.set.y.length, dropped_no_label: dataset.droppedNoLabel, dropped_missing: dataset.droppedMissing, imputed_cells: dataset.imputedCells, ignored_columns: dataset.ignoredColumns },
-      'bootstrap data read',
-    );
+    const dataset = await this.bootstrapData(store, spec);
+    ctx.log.info(dataset.report, 'bootstrap data read');
     progress('fitting', 10);
     const outcome = await this.deps.fitThread.run(
       { kind: 'bootstrap', spec, algorithm: spec.algorithm, hyperparameters: spec.hyperparameters, data: dataset.set },
@@ -187,7 +198,7 @@ export class TrainPipeline {
       trusted,
       growing: [],
       fromScratch: true,
-      dataReport: { rows: dataset.set.y.length, dropped_no_label: dataset.droppedNoLabel, dropped_missing: dataset.droppedMissing, imputed_cells: dataset.imputedCells, ignored_columns: dataset.ignoredColumns },
+      dataReport: dataset.report,
     });
   }
 

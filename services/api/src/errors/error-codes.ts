@@ -11,6 +11,7 @@ export const ERROR_TABLE = {
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   idempotency_conflict: { status: 409, title: 'Idempotency-Key reused with a different body' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
   model_not_ready: { status: 503, title: 'The model has no loaded version yet' },
   queue_unavailable: { status: 503, title: 'The training queue (Redis) is unavailable' },
   internal: { status: 500, title: 'Internal server error' },

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps, ModelContext } from '../app-deps';
+import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { renderProblem, toApiError } from '../errors/problem';
 import { parseOrThrow, requireJson } from '../validate';
@@ -24,7 +24,7 @@ type CompareEntry =
  * records do not fit gets its own error entry; the request fails only when it is malformed
  * itself. Comparisons are not written to the prediction log: they are not served predictions.
  */
-export function compareHandler(deps: AppDeps, contexts: ReadonlyMap<string, ModelContext>) {
+export function compareHandler(deps: AppDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     requireJson(req.get('content-type'));
     const raw: unknown = req.body;
@@ -43,8 +43,7 @@ export function compareHandler(deps: AppDeps, contexts: ReadonlyMap<string, Mode
       targets.map(async (t): Promise<CompareEntry> => {
         const [model, version] = t.split('@') as [string, string | undefined];
         try {
-          const ctx = contexts.get(model);
-          if (!ctx) throw new ApiError('not_found', `unknown model ${model}`);
+          const ctx = deps.catalog.resolve(model);
           const loaded = version ? await deps.cache.loadVersion(model, version) : deps.cache.get(model);
           if (!loaded) throw new ApiError('model_not_ready', `model ${model} has no loaded version yet`);
           return { model, model_version: loaded.artifact.version, predictions: predictRows(ctx, loaded, body).predictions };

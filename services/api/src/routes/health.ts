@@ -10,7 +10,7 @@ import type { AppDeps } from '../app-deps';
 export function healthHandler(deps: AppDeps, modelOf: (req: Request) => string = () => DEFAULT_MODEL) {
   return async (req: Request, res: Response): Promise<void> => {
     const model = modelOf(req);
-    const models = Object.fromEntries(deps.specs.map((s) => [s.name, deps.cache.status(s.name)]));
+    const models = Object.fromEntries(deps.catalog.specs().map((s) => [s.name, deps.cache.status(s.name)]));
     const redis = await deps.queues.ping();
     const states = Object.values(models).map((m) => m.state);
     const ready = models[model]?.state !== 'loading';

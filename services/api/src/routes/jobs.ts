@@ -1,6 +1,6 @@
 import { distinctLabels, getAlgorithm, resolveClass, sha256Canonical, VERSION_PATTERN } from '@ct/core';
 import { z } from 'zod';
-import { newJobId, type JobData } from '@ct/queue';
+import { newJobId, type JobData, type RegistryJobData } from '@ct/queue';
 import type { Request, Response } from 'express';
 import { MAX_WAIT_SECONDS, samplesToSet } from '../api-schemas';
 import type { AppDeps, ModelContext } from '../app-deps';
@@ -18,16 +18,23 @@ function preferWait(req: Request): number {
   return m ? Math.min(Number(m[1]), MAX_WAIT_SECONDS) : 0;
 }
 
-/**
- * Queues `data` (under the Idempotency-Key's job id when given) and answers 202 with the
- * status URL, or 200 with the finished job when `Prefer: wait=N` lets it finish in time.
- */
-async function submit(deps: AppDeps, req: Request, res: Response, data: JobData): Promise<void> {
+/** The request's `Idempotency-Key`, checked (a bad one is a 400), or undefined. */
+export function idempotencyKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new ApiError('bad_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters');
   }
-  const { job, created } = await deps.queues.enqueue(data.model, data, newJobId(data.model, key));
+  return key;
+}
+
+/**
+ * Queues `data` under `jobId` (by default the model's job id for the Idempotency-Key, if
+ * any) and answers 202 with the status URL, or 200 with the finished job when `Prefer:
+ * wait=N` lets it finish in time.
+ */
+export async function submit(deps: AppDeps, req: Request, res: Response, data: JobData | RegistryJobData, jobId?: string): Promise<void> {
+  const key = idempotencyKey(req);
+  const { job, created } = await deps.queues.enqueue(data, jobId ?? newJobId(data.model, key));
   if (!created && job.data.body_hash !== data.body_hash) {
     throw new ApiError('idempotency_conflict', `Idempotency-Key "${key}" was used for a different request (job ${job.id})`);
   }
@@ -36,7 +43,7 @@ async function submit(deps: AppDeps, req: Request, res: Response, data: JobData)
   if (wait > 0) {
     // A shutdown ends the wait at once: the client gets the usual 202 with its job rather
     // than a connection cut when the server closes.
-    finished = await unlessAborted(deps.queues.waitFor(data.model, job, wait * 1000), deps.shutdown, false);
+    finished = await unlessAborted(deps.queues.waitFor(job, wait * 1000), deps.shutdown, false);
     res.setHeader('Preference-Applied', `wait=${wait}`);
   }
   // This server is going away: the client should not reuse the connection.
@@ -49,8 +56,8 @@ async function submit(deps: AppDeps, req: Request, res: Response, data: JobData)
   res.status(finished ? 200 : 202).json(view);
 }
 
-// pino-http's genReqId (app.ts) always assigns a string.
-const requestId = (req: Request): string | null => (typeof req.id === 'string' ? req.id : null);
+/** The request's id (pino-http's genReqId, app.ts, always assigns a string), recorded with its job. */
+export const requestId = (req: Request): string | null => (typeof req.id === 'string' ? req.id : null);
 
 /** `POST /train`: validates labeled samples and queues a training job. */
 export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {

@@ -1,51 +1,66 @@
-import { DEFAULT_MODEL, type ModelSpec } from '@ct/core';
-import { ArtifactError, type HistoryEntry } from '@ct/registry';
+import { DEFAULT_MODEL } from '@ct/core';
+import { ArtifactError, ModelStore, type HistoryEntry } from '@ct/registry';
 import type { Request, Response } from 'express';
 import type { AppDeps, ModelContext } from '../app-deps';
-import { storeOf } from '../model-history';
+import type { CatalogModel } from '../model-catalog';
+import { modelListQuerySchema } from '../registry-schemas';
 import { activationTimeline, endpointsOf, versionMetrics } from '../registry-views';
+import { parseOrThrow } from '../validate';
 
 /**
  * What the catalogue says about one model: the served version (from memory), its evaluation
  * metrics (from the history entry that fitted it), its features and its endpoints. A history
- * that cannot be read leaves the metrics out and says why, like `/model/info`.
+ * that cannot be read leaves the metrics out and says why, like `/model/info`. An archived
+ * model is described from its files: the version that was live when it was archived.
  */
-async function describeModel(deps: AppDeps, spec: ModelSpec) {
-  const loaded = deps.cache.get(spec.name);
+async function describeModel(deps: AppDeps, m: CatalogModel) {
+  const { spec } = m;
+  const loaded = m.archive ? undefined : deps.cache.get(spec.name);
   const status = deps.cache.status(spec.name);
-  const version = loaded?.artifact.version ?? null;
   let entries: HistoryEntry[] | null = null;
   let historyError: string | null = null;
   try {
-    entries = (await storeOf(deps, spec).readHistory()).entries;
+    // An archived model has left the cache: read its history from the volume (rarely asked).
+    const store = deps.cache.store(spec.name) ?? new ModelStore(deps.dataDir, spec.name);
+    entries = (await store.readHistory()).entries;
   } catch (err) {
     if (!(err instanceof ArtifactError)) throw err;
     historyError = `${err.kind}: ${err.reason}`;
   }
+  const version = m.archive ? (entries?.at(-1)?.state.active ?? null) : (loaded?.artifact.version ?? null);
   const period = version && entries ? activationTimeline(entries).findLast((p) => p.version === version) : undefined;
   return {
     loaded,
     summary: {
       name: spec.name,
       description: spec.description,
-      algorithm: loaded?.artifact.body.algorithm ?? spec.algorithm,
+      algorithm: loaded?.artifact.body.algorithm ?? entries?.findLast((e) => e.version === version)?.algorithm ?? spec.algorithm,
       active_version: version,
-      state: status.state,
+      state: m.archive ? ('archived' as const) : status.state,
       activated_at: period?.from ?? null,
       metrics: version && entries ? versionMetrics(entries, version) : null,
-      n_training_samples: loaded?.artifact.body.training.n_samples ?? null,
+      n_training_samples: loaded?.artifact.body.training.n_samples ?? (m.archive ? (entries?.findLast((e) => e.version === version)?.n_training_samples ?? null) : null),
       classes: spec.target.classes,
       features: spec.features,
       endpoints: endpointsOf(spec.name),
+      origin: m.origin,
+      registered_at: m.registration?.registered_at ?? null,
+      archived: m.archive !== undefined,
+      ...(m.archive ? { archive: m.archive } : {}),
       ...(historyError ? { history_error: historyError } : {}),
     },
   };
 }
 
-/** `GET /models`: every model the stack serves, with its active version and how good it is. */
+/**
+ * `GET /models`: every model the stack serves, with its active version and how good it is;
+ * with `?include_archived=true`, the archived ones too (`archived: true`).
+ */
 export function modelListHandler(deps: AppDeps) {
-  return async (_req: Request, res: Response): Promise<void> => {
-    const models = await Promise.all(deps.specs.map(async (spec) => (await describeModel(deps, spec)).summary));
+  return async (req: Request, res: Response): Promise<void> => {
+    const query = parseOrThrow(modelListQuerySchema, req.query, 'query');
+    const listed = deps.catalog.list({ includeArchived: query.include_archived });
+    const models = await Promise.all(listed.map(async (m) => (await describeModel(deps, m)).summary));
     res.json({ default_model: DEFAULT_MODEL, models });
   };
 }
@@ -54,7 +69,8 @@ export function modelListHandler(deps: AppDeps) {
 export function modelDetailHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
-    const { loaded, summary } = await describeModel(deps, spec);
+    const m = deps.catalog.entry(spec.name) as CatalogModel;
+    const { loaded, summary } = await describeModel(deps, m);
     const artifact = loaded?.artifact;
     res.json({
       ...summary,

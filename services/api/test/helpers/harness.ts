@@ -19,6 +19,7 @@ import { ActivationSubscriber } from '../../src/activation-subscriber';
 import { createServer } from '../../src/server';
 import { JobQueues } from '../../src/job-queues';
 import { ModelCache } from '../../src/model-cache';
+import { ModelCatalog } from '../../src/model-catalog';
 import { PredictionLog } from '../../src/prediction-log';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
@@ -97,6 +98,7 @@ export class Client {
 export interface ApiHandle {
   client: Client;
   server: Server;
+  catalog: ModelCatalog;
   cache: ModelCache;
   queues: JobQueues;
   subscriber: ActivationSubscriber | undefined;
@@ -116,12 +118,15 @@ export async function startApi(opts: {
 }): Promise<ApiHandle> {
   const logger = opts.logger ?? silentLogger();
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
-  const cache = new ModelCache({ dataDir: opts.dataDir, specs: SPECS, pollIntervalMs: opts.pollIntervalMs ?? 2000, logger });
-  const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: SPECS.map((s) => s.name), logger });
-  const subscriber = opts.subscriber === false ? undefined : new ActivationSubscriber({ redisUrl, prefix: opts.prefix, cache, logger });
+  const pollIntervalMs = opts.pollIntervalMs ?? 2000;
+  const cache = new ModelCache({ dataDir: opts.dataDir, specs: [], pollIntervalMs, logger });
+  const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: [], logger });
+  const catalog = new ModelCatalog({ dataDir: opts.dataDir, builtIn: SPECS, pollIntervalMs, cache, queues, logger });
+  const subscriber = opts.subscriber === false ? undefined : new ActivationSubscriber({ redisUrl, prefix: opts.prefix, cache, catalog, logger });
   const predictionLog = new PredictionLog(opts.dataDir, opts.predictionLog ?? true);
+  await catalog.start();
   await cache.start();
-  const server = createServer({ dataDir: opts.dataDir, specs: SPECS, cache, queues, predictionLog, logger });
+  const server = createServer({ dataDir: opts.dataDir, catalog, cache, queues, predictionLog, logger });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => res());
@@ -131,6 +136,7 @@ export async function startApi(opts: {
   return {
     client: new Client(`http://127.0.0.1:${port}`),
     server,
+    catalog,
     cache,
     queues,
     subscriber,
@@ -139,6 +145,7 @@ export async function startApi(opts: {
       (closing ??= (async () => {
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
+        catalog.close();
         cache.close();
         subscriber?.close();
         await predictionLog.close();
@@ -147,14 +154,20 @@ export async function startApi(opts: {
   };
 }
 
-/** A real Trainer (BullMQ workers + the compiled fit thread). */
-export async function startTrainer(opts: { dataDir: string; prefix: string; redisUrl?: string; models?: readonly string[]; logger?: Logger }): Promise<Trainer> {
+/**
+ * A real Trainer (BullMQ workers + the compiled fit thread) training the built-in `models`
+ * (iris by default); it knows the whole catalogue, so built-in names are taken. It scans the
+ * inbox and `models/*` every `pollIntervalMs` (500 ms by default).
+ */
+export async function startTrainer(opts: { dataDir: string; prefix: string; redisUrl?: string; models?: readonly string[]; pollIntervalMs?: number; logger?: Logger }): Promise<Trainer> {
   const trainer = new Trainer({
     redisUrl: opts.redisUrl ?? TEST_REDIS_URL,
     prefix: opts.prefix,
     dataDir: opts.dataDir,
     datasetsDir: DATASETS_DIR,
     specs: SPECS.filter((s) => (opts.models ?? [irisSpec.name]).includes(s.name)),
+    catalog: SPECS,
+    pollIntervalMs: opts.pollIntervalMs ?? 500,
     lockDurationMs: 30_000,
     shutdownTimeoutMs: 5_000,
     logger: opts.logger ?? silentLogger(),
