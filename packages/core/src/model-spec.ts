@@ -85,6 +85,8 @@ export const modelSpecSchema = z
     eval_fraction: z.number().min(0.05).max(0.5).default(0.2),
     /** Batches smaller than this train whole: a slice of them would be too small to mean anything. */
     min_batch_for_eval_slice: z.number().int().min(2).max(100_000).default(10),
+    /** A realistic request row, shown in the OpenAPI document and the docs (checked against the features). */
+    example: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).optional(),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();
@@ -93,6 +95,16 @@ export const modelSpecSchema = z
       seen.add(f.name);
       if (f.name === spec.target.column) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'a feature cannot be the target column' });
     });
+    if (spec.example) {
+      for (const key of Object.keys(spec.example)) {
+        if (!seen.has(key)) ctx.addIssue({ code: 'custom', path: ['example', key], message: `${key} is not a feature` });
+      }
+      spec.features.forEach((f) => {
+        const v = spec.example?.[f.name];
+        const ok = v === undefined || v === null ? f.missing === 'impute' : f.type === 'categorical' ? typeof v === 'string' && f.levels.includes(v) : typeof v === 'number';
+        if (!ok) ctx.addIssue({ code: 'custom', path: ['example', f.name], message: `not a valid value of ${f.name}` });
+      });
+    }
   });
 
 /** A model's spec, validated, defaults filled. */

@@ -79,3 +79,9 @@ test('a bad file stops the load with a message naming the file, the place and th
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an example row is checked against the features', () => {
+  expect(parseModelSpec({ ...valid(), example: { size: 3, colour: null } }, 'toy.json').example).toEqual({ size: 3, colour: null });
+  expect(() => parseModelSpec({ ...valid(), example: { size: 3, colour: 'purple' } }, 'toy.json')).toThrow(/at example\.colour: not a valid value of colour/);
+  expect(() => parseModelSpec({ ...valid(), example: { size: 3, weight: 1 } }, 'toy.json')).toThrow(/at example\.weight: weight is not a feature/);
+});

@@ -40,6 +40,24 @@ const job = z
   })
   .meta({ id: 'Job' });
 
+const rowPrediction = {
+  prediction: z.number().int().meta({ description: 'class index' }),
+  class_name: z.string(),
+  probabilities: z.array(z.number()).meta({ description: 'one per class, in class order; they sum to 1' }),
+  probabilities_by_class: z.record(z.string(), z.number()),
+  imputed: z.array(z.string()).optional().meta({ description: 'features that were missing and filled by the version (only when some were)' }),
+};
+
+const predictionSchema = z
+  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), ...rowPrediction })
+  .meta({ id: 'Prediction', description: 'one row' });
+
+const batchPredictionSchema = z
+  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), predictions: z.array(z.object(rowPrediction)) })
+  .meta({ id: 'BatchPrediction', description: 'answer to { records: [...] }, rows in order' });
+
+const predictionAnswer = z.union([predictionSchema, batchPredictionSchema]);
+
 const problems = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((s) => [s, { description: 'problem', content: { 'application/problem+json': { schema: problem } } }]),
@@ -70,9 +88,9 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     summary: `Predict ${spec.name}: one row, or { records: [...] } with up to ${MAX_PREDICT_RECORDS} rows`,
     request: {
       query: z.object({ version: z.string().optional().meta({ description: 'a kept version (vN.0-xxxxxx) instead of the served one, for comparisons' }) }),
-      body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } },
+      body: { content: { 'application/json': { schema: z.union([s.row, s.batch]), ...(spec.example ? { example: spec.example } : {}) } } },
     },
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'class index, class name, probabilities, model version'), ...problems(400, 413, 415, 422, 503) },
+    responses: { 200: json(predictionAnswer, 'class index, class name, probabilities, model version'), ...problems(400, 404, 413, 415, 422, 503) },
   });
   registry.registerPath({
     method: 'post',
@@ -153,8 +171,18 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
       path: `/models/${other.name}/predict`,
       operationId: `predict_${other.name.replace(/-/g, '_')}`,
       summary: `Same as /predict, for model ${other.name}`,
-      request: { body: { content: { 'application/json': { schema: (contexts.get(other.name) as ModelContext).schemas.row } } } },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'prediction'), ...problems(400, 413, 415, 422, 503) },
+      request: {
+        query: z.object({ version: z.string().optional().meta({ description: 'a kept version instead of the served one' }) }),
+        body: {
+          content: {
+            'application/json': {
+              schema: z.union([(contexts.get(other.name) as ModelContext).schemas.row, (contexts.get(other.name) as ModelContext).schemas.batch]),
+              ...(other.example ? { example: other.example } : {}),
+            },
+          },
+        },
+      },
+      responses: { 200: json(predictionAnswer, 'prediction'), ...problems(400, 404, 413, 415, 422, 503) },
     });
   }
   registry.registerPath({
