@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { knn, type KnnHyperparameters } from '../src/knn';
 import { toMatrix, type FeatureMatrix } from '../src/matrix';
 import { createRng } from '../src/random';
+import { loadIrisMatrix as loadIris } from './iris-fixture';
 
 const defaults = (overrides: Partial<KnnHyperparameters> = {}): KnnHyperparameters => knn.hyperparametersSchema.parse(overrides);
 
-/** datasets/iris.csv as a matrix and class indices, read directly: these tests depend on the CSV alone. */
-function loadIris(): { x: FeatureMatrix; y: Int32Array } {
-  const lines = readFileSync(join(__dirname, '../../../datasets/iris.csv'), 'utf8').trim().split('\n').slice(1);
-  const cells = lines.map((line) => line.split(','));
-  const classes = ['setosa', 'versicolor', 'virginica'];
-  return { x: toMatrix(cells.map((c) => c.slice(0, 4).map(Number))), y: Int32Array.from(cells, (c) => classes.indexOf(c[4] as string)) };
-}
 
 /**
  * scikit-learn 1.2.1's `KNeighborsClassifier(algorithm='brute').predict_proba` (Debian's
