@@ -44,8 +44,11 @@ export async function writeTempSynced(path: string, contents: string | Uint8Arra
 
 /** Writes `value` as pretty JSON, atomically. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(path, prettyJsonText(value));
 }
+
+/** The text {@link writeJsonAtomic} writes, for writers that go through an ArtifactStore: one format on disk. */
+export const prettyJsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 /** fsyncs a directory, so that a rename or link in it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {

@@ -1,7 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ArtifactError, CommitConflictError } from './artifact-error';
-import { createFileExclusive } from './exclusive-create';
+import { DirectoryStore, storeKey, type ArtifactStore } from './artifact-store';
 import { historyEntrySchema, type HistoryEntry } from './records';
 import { parseSealed, sealedText } from './sealed';
 
@@ -11,9 +9,10 @@ const NAME = /^(\d{9})\.json$/;
 export const historyFileName = (seq: number): string => `${String(seq).padStart(9, '0')}.json`;
 
 /**
- * A model's history as an append-only log: entry N is the file `<dir>/<N>.json`, created
- * exclusively (see {@link createFileExclusive}), so of two writers of entry N exactly one
- * succeeds, on one host or on several sharing the volume; the other gets a
+ * A model's history as an append-only log: entry N is `<prefix>/<N>.json` in an
+ * {@link ArtifactStore}, created exclusively (see {@link ArtifactStore.createExclusive}), so
+ * of two writers of entry N exactly one succeeds, on one host or on several sharing the
+ * volume; the other gets a
  * {@link CommitConflictError} and gates again against the new champion. A commit writes one
  * small file whatever the length of the history.
  *
@@ -26,22 +25,31 @@ export class HistoryLog {
   /** The sync in progress: concurrent callers share it, so the copy is never appended to twice. */
   private syncing: Promise<readonly HistoryEntry[]> | undefined;
 
-  constructor(readonly dir: string) {}
+  /** Where the log lives, for messages (the folder's path for a directory store). */
+  readonly dir: string;
+  private readonly store: ArtifactStore;
+
+  /**
+   * The log in folder `prefix` of `store`; a string is a directory holding the log (the
+   * store is then that directory, so `new HistoryLog(dir)` works as it always did).
+   */
+  constructor(store: string | ArtifactStore, private readonly prefix = '') {
+    this.store = typeof store === 'string' ? new DirectoryStore(store) : store;
+    this.dir = this.store.locate(prefix);
+  }
+
+  private key(seq: number): string {
+    return storeKey(this.prefix, historyFileName(seq));
+  }
 
   private path(seq: number): string {
-    return join(this.dir, historyFileName(seq));
+    return this.store.locate(this.key(seq));
   }
 
   private async readEntry(seq: number): Promise<HistoryEntry | undefined> {
     const path = this.path(seq);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
-      throw new ArtifactError('unreadable', path, code ?? String(err));
-    }
+    const text = await this.store.read(this.key(seq));
+    if (text === undefined) return undefined;
     const entry = parseSealed(path, text, 'history_entry', historyEntrySchema);
     if (entry.seq !== seq) throw new ArtifactError('inconsistent', path, `holds entry ${entry.seq}`);
     return entry;
@@ -61,13 +69,8 @@ export class HistoryLog {
 
   /** Entry numbers present on disk (files only; no content read). */
   private async listSeqs(): Promise<number[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new ArtifactError('unreadable', this.dir, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
+    // An unreadable folder is an ArtifactError naming it (the store's contract).
+    const names = await this.store.list(this.prefix);
     return names
       .map((n) => NAME.exec(n)?.[1])
       .filter((m): m is string => m !== undefined)
@@ -90,8 +93,8 @@ export class HistoryLog {
     const last = this.entries.at(-1);
     if (last) {
       // A log deleted or cut short under a running process: start again from the files.
-      const still = await stat(this.path(last.seq)).then(
-        () => true,
+      const still = await this.store.stamp(this.key(last.seq)).then(
+        (s) => s !== undefined,
         () => false,
       );
       if (!still) this.reset();
@@ -138,7 +141,7 @@ export class HistoryLog {
    */
   async append(entry: HistoryEntry): Promise<void> {
     const parsed = historyEntrySchema.parse(entry);
-    const created = await createFileExclusive(this.path(parsed.seq), sealedText('history_entry', parsed));
+    const created = await this.store.createExclusive(this.key(parsed.seq), sealedText('history_entry', parsed));
     if (!created) throw new CommitConflictError(parsed.seq);
     this.remember(parsed);
   }

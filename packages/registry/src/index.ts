@@ -1,10 +1,11 @@
 /**
- * @ct/registry: the artifact store on a directory. Atomic and exclusive writes, validated and
+ * @ct/registry: the artifact store, on a directory by default ({@link ArtifactStore}). Atomic and exclusive writes, validated and
  * checksummed reads, the history as an append-only log, content-addressed data segments,
  * the active pointer.
  */
 export * from './artifact';
 export * from './artifact-error';
+export * from './artifact-store';
 export * from './atomic-write';
 export * from './exclusive-create';
 export * from './history-log';

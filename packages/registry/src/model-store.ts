@@ -1,21 +1,13 @@
 import { type LabeledSet } from '@ct/core';
-import { access, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { artifactSchema, verifyArtifact, type Artifact } from './artifact';
 import { ArtifactError } from './artifact-error';
-import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+import { DirectoryStore, readExisting, storeKey, type ArtifactStore, type FileStamp } from './artifact-store';
+import { prettyJsonText } from './atomic-write';
 import { HistoryLog } from './history-log';
-import { readJsonFile } from './read-json';
+import { parseJsonFile } from './read-json';
 import { versionDataSchema, type History, type HistoryEntry, type ModelState, type VersionData } from './records';
-import { readSealed, sealedText } from './sealed';
+import { parseSealed, sealedText } from './sealed';
 import { SegmentStore } from './segment-store';
-
-/** Identity of the active file on disk: a change in any field means a new file was renamed in. */
-export interface FileStamp {
-  ino: number;
-  mtimeMs: number;
-  size: number;
-}
 
 /** The rows that judge the next candidate: the trusted set and the growing set, apart. */
 export interface EvalRows {
@@ -29,7 +21,8 @@ const VERSION_DIR = /^v(\d+)\.0-[0-9a-f]{6}$/;
 export const REBUILD_COMMAND = 'npm run cli -- rebuild-history';
 
 /**
- * One model's artifacts under `<root>/models/<model>/`:
+ * One model's artifacts under `models/<model>/` of an {@link ArtifactStore} (by default a
+ * {@link DirectoryStore} on the data directory):
  *
  * - `history/<seq>.json`: the append-only log of attempts ({@link HistoryLog}); its newest
  *   entry says what is live and what judges the next candidate. Appending an entry is the
@@ -45,33 +38,47 @@ export const REBUILD_COMMAND = 'npm run cli -- rebuild-history';
  * changes (entries, segments).
  */
 export class ModelStore {
-  /** `<root>/models/<model>`. */
+  /** Where the model's folder lives, for messages (`<root>/models/<model>` on a directory). */
   readonly dir: string;
   readonly history: HistoryLog;
   readonly segments: SegmentStore;
+  /** What the model's artifacts are read from and written to. */
+  readonly store: ArtifactStore;
+  /** `models/<model>`: the model's folder in {@link ModelStore.store}. */
+  private readonly prefix: string;
 
+  /**
+   * `root` is the data directory (a {@link DirectoryStore} on it, as every service uses) or
+   * any other {@link ArtifactStore}.
+   */
   constructor(
-    root: string,
+    root: string | ArtifactStore,
     readonly model: string,
   ) {
-    this.dir = join(root, 'models', model);
-    this.history = new HistoryLog(join(this.dir, 'history'));
-    this.segments = new SegmentStore(join(this.dir, 'segments'));
+    this.store = typeof root === 'string' ? new DirectoryStore(root) : root;
+    this.prefix = storeKey('models', model);
+    this.dir = this.store.locate(this.prefix);
+    this.history = new HistoryLog(this.store, storeKey(this.prefix, 'history'));
+    this.segments = new SegmentStore(this.store, storeKey(this.prefix, 'segments'));
   }
 
-  /** Path of the active artifact (what the API serves). */
+  private get activeKey(): string {
+    return storeKey(this.prefix, 'model_active.json');
+  }
+
+  /** Where the active artifact lives (what the API serves): its path on a directory. */
   get activePath(): string {
-    return join(this.dir, 'model_active.json');
+    return this.store.locate(this.activeKey);
   }
 
-  private versionDir(version: string): string {
-    return join(this.dir, 'versions', version);
+  private versionKey(version: string, file?: 'model.json' | 'data.json'): string {
+    return storeKey(this.prefix, 'versions', version, file ?? '');
   }
 
   /** The active artifact, validated and checksum-verified; undefined when there is none yet. */
   async readActive(): Promise<Artifact | undefined> {
     try {
-      return await this.readArtifact(this.activePath);
+      return await this.readArtifact(this.activeKey);
     } catch (err) {
       if (err instanceof ArtifactError && err.kind === 'missing') return undefined;
       throw err;
@@ -80,41 +87,34 @@ export class ModelStore {
 
   /** The stored artifact of `version`. */
   readVersion(version: string): Promise<Artifact> {
-    return this.readArtifact(join(this.versionDir(version), 'model.json'));
+    return this.readArtifact(this.versionKey(version, 'model.json'));
   }
 
   /** What `version` was fitted on and judged by, and its history entry. */
-  readVersionData(version: string): Promise<VersionData> {
-    return readSealed(join(this.versionDir(version), 'data.json'), 'version_data', versionDataSchema);
+  async readVersionData(version: string): Promise<VersionData> {
+    const key = this.versionKey(version, 'data.json');
+    return parseSealed(this.store.locate(key), await readExisting(this.store, key), 'version_data', versionDataSchema);
   }
 
-  private async readArtifact(path: string): Promise<Artifact> {
-    const a = await readJsonFile(path, artifactSchema);
+  private async readArtifact(key: string): Promise<Artifact> {
+    const path = this.store.locate(key);
+    const a = parseJsonFile(path, await readExisting(this.store, key), artifactSchema);
     const problem = verifyArtifact(a);
     if (problem) throw new ArtifactError('checksum_mismatch', path, problem);
     if (a.body.model !== this.model) throw new ArtifactError('invalid_schema', path, `artifact of model ${a.body.model}`);
     return a;
   }
 
-  /** inode, mtime and size of the active file, or undefined when it does not exist. */
-  async statActive(): Promise<FileStamp | undefined> {
-    try {
-      const s = await stat(this.activePath);
-      return { ino: s.ino, mtimeMs: s.mtimeMs, size: s.size };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+  /** The active file's change marker (inode, mtime and size on a directory), or undefined when it does not exist. */
+  statActive(): Promise<FileStamp | undefined> {
+    return this.store.stamp(this.activeKey);
   }
 
-  /** Candidate versions on disk, by name (committed or not). */
+  /** Candidate versions in the store, by name (committed or not). */
   async listVersions(): Promise<string[]> {
-    try {
-      return (await readdir(join(this.dir, 'versions'))).filter((n) => VERSION_DIR.test(n));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const names = await this.store.list(storeKey(this.prefix, 'versions'));
+    // Folder or not, as before: a name is a version when it looks like one.
+    return names.map((n) => (n.endsWith('/') ? n.slice(0, -1) : n)).filter((n) => VERSION_DIR.test(n));
   }
 
   /**
@@ -126,8 +126,9 @@ export class ModelStore {
   async head(): Promise<HistoryEntry | undefined> {
     const head = await this.history.head();
     if (head) return head;
-    const legacy = join(this.dir, 'training_history.json');
-    if (await access(legacy).then(() => true, () => false)) {
+    const legacyKey = storeKey(this.prefix, 'training_history.json');
+    const legacy = this.store.locate(legacyKey);
+    if (await this.store.stamp(legacyKey).then((s) => s !== undefined, () => false)) {
       throw new ArtifactError('unsupported_format', legacy, 'a history written by an earlier release (format 1); this release keeps the history as history/<seq>.json. Move the model\'s folder aside to start it afresh');
     }
     const versions = await this.listVersions();
@@ -168,14 +169,14 @@ export class ModelStore {
    * of the same job at the same head produces the same version id and the same files.
    */
   async writeCandidate(artifact: Artifact, data: VersionData): Promise<void> {
-    const dir = this.versionDir(artifact.version);
-    await writeFileAtomic(join(dir, 'data.json'), sealedText('version_data', versionDataSchema.parse(data)));
-    await writeJsonAtomic(join(dir, 'model.json'), artifact);
+    // Data first: a model.json is never there without the data that says what it was fitted on.
+    await this.store.writeAtomic(this.versionKey(artifact.version, 'data.json'), sealedText('version_data', versionDataSchema.parse(data)));
+    await this.store.writeAtomic(this.versionKey(artifact.version, 'model.json'), prettyJsonText(artifact));
   }
 
   /** Removes a candidate that lost its commit race, so that no folder outlives its entry. */
   async removeCandidate(version: string): Promise<void> {
-    await rm(this.versionDir(version), { recursive: true, force: true });
+    await this.store.remove(this.versionKey(version));
   }
 
   /**
@@ -195,7 +196,7 @@ export class ModelStore {
     const version = committed ?? (await this.committedActive());
     if (version === undefined) return undefined;
     const current = await this.readActive().catch(() => undefined);
-    if (current?.version !== version) await writeJsonAtomic(this.activePath, await this.readVersion(version));
+    if (current?.version !== version) await this.store.writeAtomic(this.activeKey, prettyJsonText(await this.readVersion(version)));
     return version;
   }
 }

@@ -7,7 +7,12 @@ import { ArtifactError } from './artifact-error';
  * volume are data from another process and are checked before use.
  */
 export async function readJsonFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
-  const parsed = schema.safeParse(parseJsonText(path, await readText(path)));
+  return parseJsonFile(path, await readText(path), schema);
+}
+
+/** {@link readJsonFile} on text already read (from any ArtifactStore); `path` names it in errors. */
+export function parseJsonFile<S extends z.ZodType>(path: string, text: string, schema: S): z.output<S> {
+  const parsed = schema.safeParse(parseJsonText(path, text));
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new ArtifactError('invalid_schema', path, `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);

@@ -1,12 +1,11 @@
 import { dataReportSchema, modelNameSchema, type ModelSpec } from '@ct/core';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ArtifactError } from './artifact-error';
+import { DirectoryStore, storeKey, type ArtifactStore } from './artifact-store';
 import { parseModelSpec, SpecError } from './catalog';
-import { createFileExclusive } from './exclusive-create';
 import { ModelStore } from './model-store';
-import { readSealed, sealedText } from './sealed';
+import { parseSealed, sealedText } from './sealed';
 
 /**
  * Models registered at run time and archived models, on the data volume next to their
@@ -74,13 +73,21 @@ export const registrationPath = (root: string, model: string): string => join(ro
 /** Path of a model's archive marker. */
 export const archivePath = (root: string, model: string): string => join(root, 'models', model, 'archived.json');
 
-async function readOptional<S extends z.ZodType>(path: string, kind: 'model_registration' | 'model_archive', schema: S): Promise<z.output<S> | undefined> {
-  try {
-    return await readSealed(path, kind, schema);
-  } catch (err) {
-    if (err instanceof ArtifactError && err.kind === 'missing') return undefined;
-    throw err;
-  }
+const registrationKey = (model: string): string => storeKey('models', model, 'spec.json');
+const archiveKey = (model: string): string => storeKey('models', model, 'archived.json');
+
+/**
+ * The functions below take the data directory (a {@link DirectoryStore} on it, as every
+ * service passes) or any {@link ArtifactStore}.
+ */
+export type StoreRoot = string | ArtifactStore;
+
+const asStore = (root: StoreRoot): ArtifactStore => (typeof root === 'string' ? new DirectoryStore(root) : root);
+
+async function readOptional<S extends z.ZodType>(store: ArtifactStore, key: string, kind: 'model_registration' | 'model_archive', schema: S): Promise<z.output<S> | undefined> {
+  const text = await store.read(key);
+  if (text === undefined) return undefined;
+  return parseSealed(store.locate(key), text, kind, schema);
 }
 
 /**
@@ -88,9 +95,10 @@ async function readOptional<S extends z.ZodType>(path: string, kind: 'model_regi
  * or none). A damaged record, or a spec that no longer validates (an algorithm removed since),
  * is an ArtifactError naming the file.
  */
-export async function readRegistration(root: string, model: string): Promise<RegisteredModel | undefined> {
-  const path = registrationPath(root, model);
-  const record = await readOptional(path, 'model_registration', registrationSchema);
+export async function readRegistration(root: StoreRoot, model: string): Promise<RegisteredModel | undefined> {
+  const store = asStore(root);
+  const path = store.locate(registrationKey(model));
+  const record = await readOptional(store, registrationKey(model), 'model_registration', registrationSchema);
   if (!record) return undefined;
   let spec: ModelSpec;
   try {
@@ -108,33 +116,29 @@ export async function readRegistration(root: string, model: string): Promise<Reg
  * two registrations of one name (on any replica or host) exactly one wins. Returns false when
  * the name was taken.
  */
-export function createRegistration(root: string, registration: Registration & { spec: ModelSpec }): Promise<boolean> {
+export function createRegistration(root: StoreRoot, registration: Registration & { spec: ModelSpec }): Promise<boolean> {
   const parsed = registrationSchema.parse(registration);
-  return createFileExclusive(registrationPath(root, registration.spec.name), sealedText('model_registration', parsed));
+  return asStore(root).createExclusive(registrationKey(registration.spec.name), sealedText('model_registration', parsed));
 }
 
 /** The archive marker of `model`, or undefined when it is not archived. */
-export function readArchive(root: string, model: string): Promise<ArchiveRecord | undefined> {
-  return readOptional(archivePath(root, model), 'model_archive', archiveRecordSchema);
+export function readArchive(root: StoreRoot, model: string): Promise<ArchiveRecord | undefined> {
+  return readOptional(asStore(root), archiveKey(model), 'model_archive', archiveRecordSchema);
 }
 
 /** Marks `record.model` archived, once: false when it already was. */
-export function createArchive(root: string, record: ArchiveRecord): Promise<boolean> {
-  return createFileExclusive(archivePath(root, record.model), sealedText('model_archive', archiveRecordSchema.parse(record)));
+export function createArchive(root: StoreRoot, record: ArchiveRecord): Promise<boolean> {
+  return asStore(root).createExclusive(archiveKey(record.model), sealedText('model_archive', archiveRecordSchema.parse(record)));
 }
 
-/** The model folders under `<root>/models/` (names that are valid model names), sorted. */
-export async function listModelDirs(root: string): Promise<string[]> {
-  try {
-    const entries = await readdir(join(root, 'models'), { withFileTypes: true });
-    return entries
-      .filter((e) => e.isDirectory() && modelNameSchema.safeParse(e.name).success)
-      .map((e) => e.name)
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+/** The model folders under `models/` (names that are valid model names), sorted. */
+export async function listModelDirs(root: StoreRoot): Promise<string[]> {
+  // Folders only (a trailing `/` in the store's listing): a stray file is not a model.
+  return (await asStore(root).list('models'))
+    .filter((n) => n.endsWith('/'))
+    .map((n) => n.slice(0, -1))
+    .filter((n) => modelNameSchema.safeParse(n).success)
+    .sort();
 }
 
 /**
@@ -143,7 +147,7 @@ export async function listModelDirs(root: string): Promise<string[]> {
  * history or versions (which a new model must never be bootstrapped over). Reads the volume,
  * so it also sees registrations a process has not picked up yet.
  */
-export async function whyModelNameTaken(root: string, builtIn: readonly string[], model: string): Promise<string | undefined> {
+export async function whyModelNameTaken(root: StoreRoot, builtIn: readonly string[], model: string): Promise<string | undefined> {
   if (builtIn.includes(model)) return `model ${model} already exists (built-in, in the catalogue)`;
   let registeredAt: string | undefined;
   try {

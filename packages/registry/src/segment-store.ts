@@ -1,8 +1,7 @@
 import { setHash, type LabeledSet } from '@ct/core';
-import { join } from 'node:path';
 import { ArtifactError } from './artifact-error';
-import { createFileExclusive } from './exclusive-create';
-import { readJsonFile } from './read-json';
+import { DirectoryStore, readExisting, storeKey, type ArtifactStore } from './artifact-store';
+import { parseJsonFile } from './read-json';
 import { RECORD_FORMAT } from './sealed';
 import { segmentFileSchema } from './records';
 
@@ -15,10 +14,18 @@ import { segmentFileSchema } from './records';
 export class SegmentStore {
   private readonly cache = new Map<string, LabeledSet>();
 
-  constructor(readonly dir: string) {}
+  /** Where the segments live, for messages (the folder's path for a directory store). */
+  readonly dir: string;
+  private readonly store: ArtifactStore;
 
-  private path(hash: string): string {
-    return join(this.dir, `${hash}.json`);
+  /** The segments in folder `prefix` of `store`; a string is a directory holding them. */
+  constructor(store: string | ArtifactStore, private readonly prefix = '') {
+    this.store = typeof store === 'string' ? new DirectoryStore(store) : store;
+    this.dir = this.store.locate(prefix);
+  }
+
+  private key(hash: string): string {
+    return storeKey(this.prefix, `${hash}.json`);
   }
 
   /** Stores `set` (a no-op when a segment with its hash exists) and returns its hash. */
@@ -27,7 +34,7 @@ export class SegmentStore {
     if (!this.cache.has(hash)) {
       const text = `${JSON.stringify({ format_version: RECORD_FORMAT, kind: 'segment', rows: set.y.length, data: set })}\n`;
       // Taken means another job stored the same rows: content-addressed, so they are equal.
-      await createFileExclusive(this.path(hash), text);
+      await this.store.createExclusive(this.key(hash), text);
       this.cache.set(hash, set);
     }
     return hash;
@@ -37,8 +44,8 @@ export class SegmentStore {
   async get(hash: string): Promise<LabeledSet> {
     const hit = this.cache.get(hash);
     if (hit) return hit;
-    const path = this.path(hash);
-    const file = await readJsonFile(path, segmentFileSchema);
+    const path = this.store.locate(this.key(hash));
+    const file = parseJsonFile(path, await readExisting(this.store, this.key(hash)), segmentFileSchema);
     if (file.rows !== file.data.y.length || setHash(file.data) !== hash) {
       throw new ArtifactError('checksum_mismatch', path, 'the rows do not match the segment\'s hash');
     }
