@@ -9,35 +9,39 @@ import { runPredictSection } from './bench/predict-load';
 import { cleanupAll, installSignalHandlers } from './bench/procs';
 import { allChecks, renderMarkdown, type Report } from './bench/report';
 import { OurStack } from './bench/servers';
+import { runStorageSection } from './bench/storage-growth';
 import { runServeSection } from './bench/train-to-serve';
 import { fmt, say, ROOT } from './bench/util';
 
-// `npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit] [--peer-dir PATH] [--out FILE]`
+// `npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit|storage] [--peer-dir PATH] [--out FILE]`
 //
 // Measures this machine: (1) fit time and accuracy against scikit-learn and batch prediction,
 // (1b) the four algorithms (fit, prediction, accuracy) against their scikit-learn counterparts,
 // (2) POST /predict under load against our API, a bare node:http floor and the peer, (3)
 // train-to-serve latency, (4) a job's time outside the fit as the history grows (1,000
-// committed jobs on a fresh stack). Prints as it goes, then writes the tables to
-// docs/benchmarks.md.
+// committed jobs on a fresh stack), (5) a job's time outside the fit and the bytes it writes as
+// the data and the history grow (1,000 training jobs of 10 rows on a fresh stack). Prints as it
+// goes, then writes the tables to docs/benchmarks.md.
 // Everything it starts (processes, temp dirs, Redis keys under a unique prefix) is removed at
 // the end, on error and on Ctrl-C. Exit code 0 when it ran (targets missed or not), 1 on a
 // failure, 2 on bad arguments.
 
-const USAGE = `usage: npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit] [--peer-dir PATH] [--out FILE]
+const USAGE = `usage: npm run bench -- [--quick] [--only fit|algorithms|predict|serve|commit|storage] [--peer-dir PATH] [--out FILE]
 
   --quick          short runs, fewer repetitions, smaller data (development, smoke test)
   --only SECTION   fit (fit time, accuracy, batch prediction), algorithms (the four
                    algorithms against scikit-learn: accuracy, fit and prediction time),
                    predict (/predict load),
                    serve (train-to-serve latency) or commit (a job's time outside the fit
-                   after 1,000 committed jobs, 100 with --quick); may be repeated
+                   after 1,000 committed jobs, 100 with --quick) or storage (time
+                   outside the fit and bytes written per job after 1,000 jobs of 10
+                   rows, 100 with --quick); may be repeated
   --peer-dir PATH  the peer's folder (with main.py), e.g. ../shared/peer; measured only when
                    /usr/bin/python3 can import fastapi, uvicorn, sklearn and joblib
   --out FILE       where to write the markdown (default docs/benchmarks.md for a full run of
                    every section; --quick and --only write only when --out is given)`;
 
-const SECTIONS = ['fit', 'algorithms', 'predict', 'serve', 'commit'] as const;
+const SECTIONS = ['fit', 'algorithms', 'predict', 'serve', 'commit', 'storage'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<number> {
@@ -107,6 +111,21 @@ async function main(): Promise<number> {
         report.skipped.push(msg);
       } finally {
         await commitStack.stop();
+      }
+    }
+    if (sections.has('storage')) {
+      // A fresh stack too: the data, the growing evaluation set and the history start at the
+      // bootstrap and grow only with this section's jobs.
+      await stack.stop();
+      const storageStack = new OurStack();
+      try {
+        report.storage = await runStorageSection({ quick, stack: storageStack });
+      } catch (err) {
+        const msg = `storage per job not measured: ${(err as Error).message}`;
+        say(`  ${msg}`);
+        report.skipped.push(msg);
+      } finally {
+        await storageStack.stop();
       }
     }
   } finally {

@@ -3,6 +3,7 @@ import type { CommitSection } from './commit-cost';
 import type { FitSection } from './fit';
 import type { Machine } from './machine';
 import type { PredictSection } from './predict-load';
+import { fmtBytes, type StorageSection } from './storage-growth';
 import type { ServeSection } from './train-to-serve';
 import { fmt, fmtMs, fmtPct, fmtRatio, mdTable, median, percentile, type TargetCheck } from './util';
 
@@ -20,13 +21,14 @@ export interface Report {
   predict?: PredictSection;
   serve?: ServeSection;
   commit?: CommitSection;
+  storage?: StorageSection;
   skipped: string[];
 }
 
 const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
 
 export function allChecks(r: Report): TargetCheck[] {
-  return [...(r.fit?.checks ?? []), ...(r.algorithms?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? []), ...(r.commit?.checks ?? [])];
+  return [...(r.fit?.checks ?? []), ...(r.algorithms?.checks ?? []), ...(r.predict?.checks ?? []), ...(r.serve?.checks ?? []), ...(r.commit?.checks ?? []), ...(r.storage?.checks ?? [])];
 }
 
 export function renderMarkdown(r: Report): string {
@@ -71,13 +73,14 @@ export function renderMarkdown(r: Report): string {
   if (r.predict) renderPredict(out, r.predict);
   if (r.serve) renderServe(out, r.serve);
   if (r.commit) renderCommit(out, r.commit);
+  if (r.storage) renderStorage(out, r.storage);
 
   out.push('## Reproduce');
   out.push('');
   out.push('```sh');
   out.push('node scripts/setup.mjs                                  # install and build (npm start and npm test do it too)');
   out.push(`npm run bench -- ${r.argv.length ? r.argv.join(' ') : ''}`.trimEnd() + '   # this page');
-  out.push('npm run bench -- --quick --only fit|algorithms|predict|serve|commit   # a quick look at one section (writes nothing unless --out is given)');
+  out.push('npm run bench -- --quick --only fit|algorithms|predict|serve|commit|storage   # a quick look at one section (writes nothing unless --out is given)');
   const cmds = [...(r.fit?.commands ?? []), ...(r.algorithms?.commands ?? []), ...(r.predict?.commands ?? [])];
   if (cmds.length) {
     out.push('# the pieces, by hand:');
@@ -259,4 +262,46 @@ function renderCommit(out: string[], c: CommitSection): void {
     ),
   );
   out.push('');
+}
+
+function renderStorage(out: string[], s: StorageSection): void {
+  out.push('## 5. Time outside the fit and bytes written per job as the data and the history grow');
+  out.push('');
+  out.push(
+    `${fmt(s.jobs)} \`POST /train\` jobs one after the other on a fresh stack, each 10 correctly labeled iris rows (a different seed per job, incremental, no reset) with \`Prefer: wait=30\`: ` +
+      'an accepted batch adds its training rows to the data and its held-out slice to the growing evaluation set, as in real use. ' +
+      "Time outside the fit as in section 4 (the job view's `finished_at` - `started_at` minus `fit_ms`). Bytes: the growth of `models/<model>/` across the job " +
+      '(sum of file sizes under it, recursively, read before the job and after it once two reads 25 ms apart agree; the trainer is its only writer), ' +
+      'the sizes of the files new or rewritten by the job, and the sizes of the job\'s history entry and `versions/<v>/` files. ' +
+      `${s.note}.`,
+  );
+  out.push('');
+  const row = (w: StorageSection['early']) => [
+    w.label,
+    `${w.accepted} / ${w.rejected}`,
+    fmtMs(w.overheadMedianMs),
+    fmtMs(w.fitMedianMs),
+    fmtBytes(w.grownMedianBytes),
+    fmtBytes(w.writtenMedianBytes),
+    fmtBytes(w.historyEntryMedianBytes),
+    fmtBytes(w.dataJsonMedianBytes),
+    fmtBytes(w.modelJsonMedianBytes),
+  ];
+  const header = ['jobs', 'accepted / rejected', 'outside the fit p50', 'fit p50', 'grown p50', 'new or rewritten p50', 'history entry p50', 'data.json p50', 'model.json p50'];
+  out.push(mdTable(header, [s.early, s.late].map(row), 'lrrrrrrrr'));
+  out.push('');
+  out.push(
+    `Ratios of the medians (${s.late.label} / ${s.early.label}): time outside the fit ${fmtRatio(s.overheadRatio)}, bytes grown ${fmtRatio(s.bytesRatio)}, bytes in new or rewritten files ${fmtRatio(s.writtenRatio)}. ` +
+      `All ${fmt(s.jobs)} jobs: ${s.accepted} accepted, ${s.rejected} rejected, ${s.failed} failed. In blocks:`,
+  );
+  out.push('');
+  out.push(mdTable(header, s.blocks.map(row), 'lrrrrrrrr'));
+  out.push('');
+  const parts = [...new Set([...Object.keys(s.early.grownByMedian), ...Object.keys(s.late.grownByMedian)])].sort();
+  if (parts.length) {
+    out.push('Median growth per job by part of the folder:');
+    out.push('');
+    out.push(mdTable(['part', s.early.label, s.late.label], parts.map((p) => [p, fmtBytes(s.early.grownByMedian[p] ?? 0), fmtBytes(s.late.grownByMedian[p] ?? 0)]), 'lrr'));
+    out.push('');
+  }
 }
