@@ -17,3 +17,4 @@ export * from './segment-store';
 export * from './rebuild-history';
 export * from './catalog';
 export * from './registered-models';
+export * from './segment-list';

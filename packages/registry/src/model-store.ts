@@ -7,6 +7,7 @@ import { HistoryLog } from './history-log';
 import { parseJsonFile } from './read-json';
 import { versionDataSchema, type History, type HistoryEntry, type ModelState, type VersionData } from './records';
 import { parseSealed, sealedText } from './sealed';
+import { SegmentLists } from './segment-list';
 import { SegmentStore } from './segment-store';
 
 /** The rows that judge the next candidate: the trusted set and the growing set, apart. */
@@ -42,6 +43,8 @@ export class ModelStore {
   readonly dir: string;
   readonly history: HistoryLog;
   readonly segments: SegmentStore;
+  /** Lists of segment hashes (training rows, growing rows), stored as chains of small nodes. */
+  readonly lists: SegmentLists;
   /** What the model's artifacts are read from and written to. */
   readonly store: ArtifactStore;
   /** `models/<model>`: the model's folder in {@link ModelStore.store}. */
@@ -60,6 +63,7 @@ export class ModelStore {
     this.dir = this.store.locate(this.prefix);
     this.history = new HistoryLog(this.store, storeKey(this.prefix, 'history'));
     this.segments = new SegmentStore(this.store, storeKey(this.prefix, 'segments'));
+    this.lists = new SegmentLists(this.store, storeKey(this.prefix, 'lists'));
   }
 
   private get activeKey(): string {
@@ -155,12 +159,12 @@ export class ModelStore {
 
   /** The training rows of `version`. */
   async trainingRows(version: string): Promise<LabeledSet> {
-    return this.segments.concat((await this.readVersionData(version)).training);
+    return this.segments.concat(await this.lists.items((await this.readVersionData(version)).training));
   }
 
   /** The rows that judge the next candidate under `state`. */
   async evalRows(state: ModelState): Promise<EvalRows> {
-    const [trusted, growing] = await Promise.all([this.segments.get(state.trusted), this.segments.concat(state.growing)]);
+    const [trusted, growing] = await Promise.all([this.segments.get(state.trusted), this.lists.items(state.growing).then((h) => this.segments.concat(h))]);
     return { trusted, growing };
   }
 

@@ -1,5 +1,6 @@
 import { labeledSetSchema, VERSION_PATTERN } from '@ct/core';
 import { z } from 'zod';
+import { segmentListSchema } from './segment-list';
 
 const version = z.string().regex(VERSION_PATTERN);
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
@@ -15,7 +16,7 @@ export const modelStateSchema = z.strictObject({
   n_versions: z.number().int().positive(),
   trusted: hash,
   /** Slices of activated batches, oldest first. */
-  growing: z.array(hash),
+  growing: segmentListSchema,
 });
 
 /** What is live after a history entry. */
@@ -73,13 +74,13 @@ export const versionDataSchema = z.strictObject({
   /** The active version the candidate was gated against (null for a bootstrap). */
   parent: version.nullable(),
   /** Its training rows, in order. */
-  training: z.array(hash),
+  training: segmentListSchema,
   /** The batch as submitted (a rejected batch is kept here and nowhere else); null for a bootstrap. */
   batch: hash.nullable(),
   /** The batch's held-out slice: joins the growing set if the candidate is activated. */
   batch_holdout: hash.nullable(),
   trusted: hash,
-  growing: z.array(hash),
+  growing: segmentListSchema,
   entry: historyEntrySchema,
 });
 

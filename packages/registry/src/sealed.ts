@@ -7,7 +7,7 @@ import { parseJsonText, readText } from './read-json';
 export const RECORD_FORMAT = 2;
 
 /** The kinds of sealed record on the volume. */
-export type SealedKind = 'history_entry' | 'version_data' | 'segment' | 'model_registration' | 'model_archive';
+export type SealedKind = 'history_entry' | 'version_data' | 'segment' | 'segment_list' | 'model_registration' | 'model_archive';
 
 /**
  * A record on disk: its body with the sha256 of the body's canonical JSON, so that a reader

@@ -11,6 +11,7 @@ import {
   type ArtifactStore,
   type FileStamp,
   type HistoryEntry,
+  EMPTY_LIST,
 } from '../src';
 
 let root: string;
@@ -157,9 +158,9 @@ test('a ModelStore on an in-memory ArtifactStore bootstraps, commits and reads b
     data_hash: segment,
     result: {},
     duration_ms: 1,
-    state: { active: a.version, n_versions: 1, trusted: segment, growing: [] },
+    state: { active: a.version, n_versions: 1, trusted: segment, growing: EMPTY_LIST },
   };
-  await store.writeCandidate(a, { job_id: 'job-1', parent: null, training: [segment], batch: null, batch_holdout: null, trusted: segment, growing: [], entry: e });
+  await store.writeCandidate(a, { job_id: 'job-1', parent: null, training: await store.lists.append(EMPTY_LIST, [segment]), batch: null, batch_holdout: null, trusted: segment, growing: EMPTY_LIST, entry: e });
   await store.commit(e);
   expect(await store.applyActive()).toBe(a.version);
   expect(store.activePath).toBe('memory:models/iris/model_active.json');

@@ -13,7 +13,9 @@ import {
   ModelStore,
   type ArtifactBody,
   type HistoryEntry,
+  type SegmentListRef,
   type VersionData,
+  EMPTY_LIST,
 } from '../src';
 
 let root: string;
@@ -65,18 +67,18 @@ function entry(seq: number, version: string, activeAfter: string, source: Histor
     data_hash: 'd',
     result: {},
     duration_ms: 1,
-    state: { active: activeAfter, n_versions: seq, trusted: H('e'), growing: [] },
+    state: { active: activeAfter, n_versions: seq, trusted: H('e'), growing: EMPTY_LIST },
   };
 }
 
-const versionData = (e: HistoryEntry, training: string[]): VersionData => ({
+const versionData = (e: HistoryEntry, training: SegmentListRef): VersionData => ({
   job_id: e.job_id,
   parent: null,
   training,
   batch: null,
   batch_holdout: null,
   trusted: H('e'),
-  growing: [],
+  growing: EMPTY_LIST,
   entry: e,
 });
 
@@ -94,7 +96,7 @@ test('nothing is active before a commit; applyActive follows the head of the his
   const a = buildArtifact(1, body());
   const seg = await store.segments.put(trainingSet);
   const e = entry(1, a.version, a.version, 'bootstrap');
-  await store.writeCandidate(a, versionData(e, [seg]));
+  await store.writeCandidate(a, versionData(e, await store.lists.append(EMPTY_LIST, [seg])));
   // Written but not committed: still nothing active.
   expect(await store.readActive()).toBeUndefined();
   await store.commit(e);
@@ -108,7 +110,7 @@ test('nothing is active before a commit; applyActive follows the head of the his
 test('a tampered artifact is refused with a checksum error', async () => {
   const a = buildArtifact(1, body());
   const e = entry(1, a.version, a.version, 'bootstrap');
-  await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+  await store.writeCandidate(a, versionData(e, await store.lists.append(EMPTY_LIST, [await store.segments.put(trainingSet)])));
   await store.commit(e);
   await store.applyActive();
   const tampered = JSON.parse(await readFile(store.activePath, 'utf8'));
@@ -215,7 +217,7 @@ describe('damage is reported, never bootstrapped over', () => {
   test('version data is sealed: an edited file is refused', async () => {
     const a = buildArtifact(1, body());
     const e = entry(1, a.version, a.version, 'bootstrap');
-    await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+    await store.writeCandidate(a, versionData(e, await store.lists.append(EMPTY_LIST, [await store.segments.put(trainingSet)])));
     const path = join(store.dir, 'versions', a.version, 'data.json');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"parent":null', '"parent":"v9.0-aaaaaa"'));
     await expect(store.readVersionData(a.version)).rejects.toMatchObject({ kind: 'checksum_mismatch' });
@@ -226,7 +228,7 @@ describe('rebuildHistory', () => {
   const candidate = async (seq: number, nSamples: number, activated: boolean, active: string | null) => {
     const a = buildArtifact(seq, { ...body(), training: { ...body().training, n_samples: nSamples } });
     const e = entry(seq, a.version, activated ? a.version : (active as string));
-    await store.writeCandidate(a, versionData(e, [await store.segments.put(trainingSet)]));
+    await store.writeCandidate(a, versionData(e, await store.lists.append(EMPTY_LIST, [await store.segments.put(trainingSet)])));
     return { a, e };
   };
 

@@ -127,7 +127,7 @@ describe('accumulated data whose labels were changed on disk', () => {
   it('is refused by its checksum: the job fails at once naming the segment, and is never trained on', async () => {
     const head = await s.store.head();
     const data = await s.store.readVersionData(head!.state.active);
-    const segment = data.training[0] as string;
+    const segment = (await s.store.lists.items(data.training))[0] as string;
     const path = join(s.store.dir, 'segments', `${segment}.json`);
     const file = JSON.parse(readFileSync(path, 'utf8'));
     file.data.y = file.data.y.map((y: number) => (y + 1) % 3); // every label rotated

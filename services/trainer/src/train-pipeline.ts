@@ -1,6 +1,6 @@
 import { checkTrustedSet, concatSets, dataReportOf, TrainingDataError, type DataReport, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
 import { bootstrapJobId, jobDataSchema, type JobData, type JobProgress, type JobResult } from '@ct/queue';
-import { ArtifactError, buildArtifact, CommitConflictError, ModelStore, readArchive, readRegistration, type HistoryEntry, type ModelState } from '@ct/registry';
+import { ArtifactError, buildArtifact, CommitConflictError, EMPTY_LIST, ModelStore, type SegmentListRef, readArchive, readRegistration, type HistoryEntry, type ModelState } from '@ct/registry';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { relative } from 'node:path';
 import type { Logger } from 'pino';
@@ -49,12 +49,12 @@ interface Candidate {
   algorithm: string;
   outcome: StepOutcome;
   batch: LabeledSet;
-  /** Its training rows as segments. */
-  training: string[];
+  /** Its training rows as a list of segments. */
+  training: SegmentListRef;
   batchHash: string | null;
   holdoutHash: string | null;
   trusted: string;
-  growing: string[];
+  growing: SegmentListRef;
   fromScratch: boolean;
   /** For a bootstrap: what reading the bundled data left out or will fill. */
   dataReport?: DataReport;
@@ -192,11 +192,11 @@ export class TrainPipeline {
       algorithm: spec.algorithm,
       outcome,
       batch: { x: [], y: [] },
-      training: [trainHash],
+      training: await store.lists.append(EMPTY_LIST, [trainHash]),
       batchHash: null,
       holdoutHash: null,
       trusted,
-      growing: [],
+      growing: EMPTY_LIST,
       fromScratch: true,
       dataReport: dataset.report,
     });
@@ -207,7 +207,7 @@ export class TrainPipeline {
     progress('loading', 5);
     const state = head.state;
     const [champion, parent, evalRows] = await Promise.all([store.readVersion(state.active), store.readVersionData(state.active), store.evalRows(state)]);
-    const accumulated = data.retrain_from_scratch ? { x: [], y: [] } : await store.segments.concat(parent.training);
+    const accumulated = data.retrain_from_scratch ? { x: [], y: [] } : await store.segments.concat(await store.lists.items(parent.training));
     const algorithm = data.algorithm ?? spec.algorithm;
     progress('fitting', 10);
     const outcome = await this.deps.fitThread.run(
@@ -237,7 +237,7 @@ export class TrainPipeline {
       algorithm,
       outcome,
       batch: data.samples,
-      training: data.retrain_from_scratch ? [trainHash] : [...parent.training, trainHash],
+      training: await store.lists.append(data.retrain_from_scratch ? EMPTY_LIST : parent.training, [trainHash]),
       batchHash,
       holdoutHash,
       trusted: state.trusted,
@@ -273,7 +273,7 @@ export class TrainPipeline {
     const d = o.decision;
     const active = head?.state.active ?? null;
     const stateAfter: ModelState = d.activated
-      ? { active: artifact.version, n_versions: n, trusted: c.trusted, growing: c.holdoutHash ? [...c.growing, c.holdoutHash] : c.growing }
+      ? { active: artifact.version, n_versions: n, trusted: c.trusted, growing: c.holdoutHash ? await store.lists.append(c.growing, [c.holdoutHash]) : c.growing }
       : { ...(head as HistoryEntry).state, n_versions: n };
     const trustedRows = (await store.segments.get(stateAfter.trusted)).y.length;
     const result = decisionResult(spec.name, artifact.version, active, d, {
@@ -337,7 +337,7 @@ export class TrainPipeline {
     const boot = (await store.history.sync())[0];
     if (boot?.source !== 'bootstrap') throw new ArtifactError('inconsistent', store.history.dir, 'the first history entry is not a bootstrap');
     const active = head.state.active;
-    const stateAfter: ModelState = { active: boot.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing: [] };
+    const stateAfter: ModelState = { active: boot.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing: EMPTY_LIST };
     const trustedRows = (await store.segments.get(stateAfter.trusted)).y.length;
     const result: JobResult = {
       ...(boot.result as unknown as JobResult),
@@ -405,7 +405,7 @@ export class TrainPipeline {
     // The growing rows as this version left them: after its own activation, its entry's state.
     const growing = target.status === 'activated' ? target.state.growing : vd.growing;
     const stateAfter: ModelState = { active: data.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing };
-    const growingRows = (await store.segments.concat(growing)).y.length;
+    const growingRows = (await store.segments.concat(await store.lists.items(growing))).y.length;
     await store.commit({
       ...target,
       seq: head.seq + 1,

@@ -55,11 +55,11 @@ export function versionDetailHandler(deps: AppDeps, resolve: (req: Request) => M
       const seg = async (hash: string) => ({ hash, rows: (await store.segments.get(hash)).y.length });
       const d = data;
       const [training, batch, holdout, trusted, growing] = await Promise.all([
-        Promise.all(d.training.map(seg)),
+        store.lists.items(d.training).then((hashes) => Promise.all(hashes.map(seg))),
         d.batch ? seg(d.batch) : null,
         d.batch_holdout ? seg(d.batch_holdout) : null,
         seg(d.trusted),
-        Promise.all(d.growing.map(seg)),
+        store.lists.items(d.growing).then((hashes) => Promise.all(hashes.map(seg))),
       ]);
       lineage = {
         parent: d.parent,
