@@ -7,7 +7,7 @@ import { HistoryLog } from './history-log';
 import { parseJsonFile } from './read-json';
 import { versionDataSchema, type History, type HistoryEntry, type ModelState, type VersionData } from './records';
 import { parseSealed, sealedText } from './sealed';
-import { SegmentLists } from './segment-list';
+import { SegmentLists, type SegmentListRef } from './segment-list';
 import { SegmentStore } from './segment-store';
 
 /** The rows that judge the next candidate: the trusted set and the growing set, apart. */
@@ -160,6 +160,12 @@ export class ModelStore {
   /** The training rows of `version`. */
   async trainingRows(version: string): Promise<LabeledSet> {
     return this.segments.concat(await this.lists.items((await this.readVersionData(version)).training));
+  }
+
+  /** How many rows the segments of `list` hold (without joining them). */
+  async rowCount(list: SegmentListRef): Promise<number> {
+    const sets = await Promise.all((await this.lists.items(list)).map((h) => this.segments.get(h)));
+    return sets.reduce((n, s) => n + s.y.length, 0);
   }
 
   /** The rows that judge the next candidate under `state`. */

@@ -1,7 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { request, waitForJob } from '../http-client';
+import { request } from '../http-client';
+import { timedTrain } from './timed-train';
 import { cleanIrisSamples } from '../iris-samples';
 import type { OurStack } from './servers';
 import { fmt, fmtMs, fmtRatio, median, percentile, say, type TargetCheck } from './util';
@@ -82,22 +83,10 @@ export interface CommitSection {
 type Outcome = { kind: 'committed'; job: CommitJob; model: string; seq?: number } | { kind: 'failed'; detail: string };
 
 async function oneJob(base: string, n: number, seed: number): Promise<Outcome> {
-  const samples = cleanIrisSamples(ROWS, seed);
-  const t0 = performance.now();
-  const sent = await request(base, 'POST', '/train', { samples }, { Prefer: `wait=${WAIT_S}` });
-  if (sent.status !== 200 && sent.status !== 202) throw new Error(`POST /train answered ${sent.status}: ${JSON.stringify(sent.body)}`);
-  let view = sent.body;
-  // 202: not finished within the wait; keep waiting (the jobs must not overlap).
-  if (view.state !== 'completed' && view.state !== 'failed') view = await waitForJob(base, view.job_id as string, () => undefined, 120_000, 5);
-  // A completed view with its result still null: ask again (see train-to-serve.ts).
-  for (let i = 0; view.state === 'completed' && !view.result && i < 100; i++) view = (await request(base, 'GET', `/jobs/${encodeURIComponent(view.job_id as string)}`)).body;
-  const roundTripMs = performance.now() - t0;
+  const { view, roundTripMs, processedMs: processed } = await timedTrain(base, { samples: cleanIrisSamples(ROWS, seed) });
   if (view.state === 'failed') return { kind: 'failed', detail: String(view.error) };
   const r = view.result;
   if (!r || typeof r.duration_ms !== 'number' || typeof r.fit_ms !== 'number') return { kind: 'failed', detail: `no duration_ms/fit_ms in the result: ${JSON.stringify(r)}` };
-  const started = view.started_at ? Date.parse(view.started_at as string) : NaN;
-  const finished = view.finished_at ? Date.parse(view.finished_at as string) : NaN;
-  const processed = finished - started;
   return {
     kind: 'committed',
     model: String(r.model),

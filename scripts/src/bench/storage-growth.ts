@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { request, waitForJob } from '../http-client';
+import { timedTrain } from './timed-train';
 import { cleanIrisSamples } from '../iris-samples';
 import type { OurStack } from './servers';
 import { fmt, fmtMs, fmtRatio, median, say, sleep, type TargetCheck } from './util';
@@ -180,16 +180,10 @@ function measureWrites(before: Snapshot, after: Snapshot, version: string): Omit
 type Outcome = { kind: 'done'; status: string; version: string; model: string; fitMs: number; overheadMs: number } | { kind: 'failed'; detail: string };
 
 async function oneJob(base: string, seed: number): Promise<Outcome> {
-  const samples = cleanIrisSamples(ROWS, seed);
-  const sent = await request(base, 'POST', '/train', { samples }, { Prefer: `wait=${WAIT_S}` });
-  if (sent.status !== 200 && sent.status !== 202) throw new Error(`POST /train answered ${sent.status}: ${JSON.stringify(sent.body)}`);
-  let view = sent.body;
-  if (view.state !== 'completed' && view.state !== 'failed') view = await waitForJob(base, view.job_id as string, () => undefined, 120_000, 5);
-  for (let i = 0; view.state === 'completed' && !view.result && i < 100; i++) view = (await request(base, 'GET', `/jobs/${encodeURIComponent(view.job_id as string)}`)).body;
+  const { view, processedMs: processed } = await timedTrain(base, { samples: cleanIrisSamples(ROWS, seed) });
   if (view.state === 'failed') return { kind: 'failed', detail: String(view.error) };
   const r = view.result;
   if (!r || typeof r.duration_ms !== 'number' || typeof r.fit_ms !== 'number') return { kind: 'failed', detail: `no duration_ms/fit_ms in the result: ${JSON.stringify(r)}` };
-  const processed = Date.parse(String(view.finished_at)) - Date.parse(String(view.started_at));
   return {
     kind: 'done',
     status: String(r.status),

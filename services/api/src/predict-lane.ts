@@ -1,3 +1,4 @@
+import { VERSION_PATTERN } from '@ct/core';
 import express from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_BODY_BYTES } from './api-schemas';
@@ -7,10 +8,10 @@ import { requestLogLevel } from './request-log-level';
 import { renderProblem, toApiError } from './errors/problem';
 import { requestIdOf } from './request-id';
 import { predict } from './routes/predict';
+import type { LoadedModel } from './model-cache';
 import { requireJson } from './validate';
 
 const PREDICT_PATH = /^\/(?:models\/([^/?]+)\/)?predict(?:\?(.*))?$/;
-const VERSION_QUERY = /^v[1-9][0-9]*\.0-[0-9a-f]{6}$/;
 
 type BodyRequest = IncomingMessage & { body?: unknown };
 
@@ -73,34 +74,22 @@ export function createPredictLane(deps: AppDeps, defaultModel: string): (req: In
     }
     // `?version=`: a kept version instead of the served one, for comparisons (off the fast path).
     const version = m[2] === undefined ? null : new URLSearchParams(m[2]).get('version');
-    if (version !== null && !VERSION_QUERY.test(version)) {
+    if (version !== null && !VERSION_PATTERN.test(version)) {
       req.resume();
       fail(new ApiError('validation_failed', 'version must look like v3.0-1a2b3c', [{ field: 'version', pointer: '/version', code: 'invalid_format', message: 'expected vN.0-xxxxxx' }]));
       return true;
     }
-    const answer = (err: unknown, body?: unknown): void => {
-      if (err) {
-        fail(err);
-        return;
-      }
-      if (version !== null) {
-        deps.cache.loadVersion(model, version).then(
-          (loaded) => {
-            try {
-              send(200, { 'Content-Type': 'application/json; charset=utf-8' }, predict(deps, ctx, body, loaded));
-            } catch (e) {
-              fail(e);
-            }
-          },
-          fail,
-        );
-        return;
-      }
+    const respond = (body: unknown, loaded?: LoadedModel): void => {
       try {
-        send(200, { 'Content-Type': 'application/json; charset=utf-8' }, predict(deps, ctx, body));
+        send(200, { 'Content-Type': 'application/json; charset=utf-8' }, predict(deps, ctx, body, loaded));
       } catch (e) {
         fail(e);
       }
+    };
+    const answer = (err: unknown, body?: unknown): void => {
+      if (err) fail(err);
+      else if (version === null) respond(body);
+      else deps.cache.loadVersion(model, version).then((loaded) => respond(body, loaded), fail);
     };
     if (isPlainUtf8(req)) readPlainJson(req, answer);
     else parseJson(req, res, (err?: unknown) => answer(err, (req as BodyRequest).body));

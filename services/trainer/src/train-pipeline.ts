@@ -332,45 +332,17 @@ export class TrainPipeline {
     return result;
   }
 
+  /** Back to the bootstrap version, its training rows and no growing rows; the trusted rows stay. */
   private async reset(ctx: JobContext, head: HistoryEntry): Promise<JobResult> {
-    const { store, data, jobId } = ctx;
-    const boot = (await store.history.sync())[0];
-    if (boot?.source !== 'bootstrap') throw new ArtifactError('inconsistent', store.history.dir, 'the first history entry is not a bootstrap');
+    const boot = (await ctx.store.history.sync())[0];
+    if (boot?.source !== 'bootstrap') throw new ArtifactError('inconsistent', ctx.store.history.dir, 'the first history entry is not a bootstrap');
     const active = head.state.active;
-    const stateAfter: ModelState = { active: boot.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing: EMPTY_LIST };
-    const trustedRows = (await store.segments.get(stateAfter.trusted)).y.length;
-    const result: JobResult = {
-      ...(boot.result as unknown as JobResult),
-      status: 'activated',
-      model_version: boot.version,
-      active_version: boot.version,
-      model_updated: active !== boot.version,
-      message: `model reset: ${boot.version} (bootstrap) is active again${active !== boot.version ? `, replacing ${active}` : ''}; the growing evaluation rows are cleared, the trusted ones kept; history kept`,
-      reason: 'reset to the bootstrap version on request',
-      violations: [],
-      n_batch_samples: 0,
-      batch_holdout: 0,
-      trusted_set_size: trustedRows,
-      duration_ms: Date.now() - ctx.started,
-    };
-    await store.commit({
-      ...boot,
-      seq: head.seq + 1,
+    return this.reactivate(ctx, head, boot, {
       source: 'reset',
-      status: 'activated',
-      job_id: jobId,
-      request_id: data.request_id,
-      created_at: new Date().toISOString(),
-      active_before: active,
-      active_after: boot.version,
-      n_batch_samples: 0,
-      eval_set: { size: trustedRows, trusted: trustedRows, growing: 0 },
-      result: result as unknown as Record<string, unknown>,
-      duration_ms: result.duration_ms,
-      state: stateAfter,
+      growing: EMPTY_LIST,
+      reason: 'reset to the bootstrap version on request',
+      message: `model reset: ${boot.version} (bootstrap) is active again${active !== boot.version ? `, replacing ${active}` : ''}; the growing evaluation rows are cleared, the trusted ones kept; history kept`,
     });
-    await this.activate(store, boot.version);
-    return result;
   }
 
   /**
@@ -379,51 +351,69 @@ export class TrainPipeline {
    * trusted rows stay as the admin set them. Already active: a no-op result, no entry.
    */
   private async rollback(ctx: JobContext, data: Extract<JobData, { kind: 'rollback' }>, head: HistoryEntry): Promise<JobResult> {
-    const { store, spec, jobId } = ctx;
-    const entries = await store.history.sync();
-    const target = entries.find((e) => e.version === data.version && (e.source === 'bootstrap' || e.source === 'train'));
+    const { store, spec } = ctx;
+    const target = (await store.history.sync()).find((e) => e.version === data.version && (e.source === 'bootstrap' || e.source === 'train'));
     if (!target) throw new TrainingDataError(`version ${data.version} is not a committed candidate of model ${spec.name}`);
     const active = head.state.active;
-    const vd = await store.readVersionData(data.version);
+    // The growing rows as this version left them: after its own activation, its entry's state.
+    const growing = target.status === 'activated' ? target.state.growing : (await store.readVersionData(data.version)).growing;
+    return this.reactivate(ctx, head, target, {
+      source: 'rollback',
+      growing,
+      reason: `rollback to ${data.version} on request${data.reason ? `: ${data.reason}` : ''}`,
+      message: active === data.version ? `${data.version} is already active; nothing to do` : `rolled back: ${data.version} is active again, replacing ${active}`,
+      noOpWhenActive: true,
+    });
+  }
+
+  /**
+   * Makes the candidate that `target` recorded live again (a reset or a rollback): an entry
+   * that copies the target's, with the model's state after it, then the active file. The
+   * result is the target's result, re-labelled.
+   */
+  private async reactivate(
+    ctx: JobContext,
+    head: HistoryEntry,
+    target: HistoryEntry,
+    how: { source: 'reset' | 'rollback'; growing: SegmentListRef; reason: string; message: string; noOpWhenActive?: boolean },
+  ): Promise<JobResult> {
+    const { store, data, jobId } = ctx;
+    const active = head.state.active;
     const trustedRows = (await store.segments.get(head.state.trusted)).y.length;
-    const why = `rollback to ${data.version} on request${data.reason ? `: ${data.reason}` : ''}`;
     const result: JobResult = {
       ...(target.result as unknown as JobResult),
       status: 'activated',
-      model_version: data.version,
-      active_version: data.version,
-      model_updated: active !== data.version,
-      message: active === data.version ? `${data.version} is already active; nothing to do` : `rolled back: ${data.version} is active again, replacing ${active}`,
-      reason: why,
+      model_version: target.version,
+      active_version: target.version,
+      model_updated: active !== target.version,
+      message: how.message,
+      reason: how.reason,
       violations: [],
       n_batch_samples: 0,
       batch_holdout: 0,
       trusted_set_size: trustedRows,
       duration_ms: Date.now() - ctx.started,
     };
-    if (active === data.version) return result;
-    // The growing rows as this version left them: after its own activation, its entry's state.
-    const growing = target.status === 'activated' ? target.state.growing : vd.growing;
-    const stateAfter: ModelState = { active: data.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing };
-    const growingRows = (await store.segments.concat(await store.lists.items(growing))).y.length;
+    if (how.noOpWhenActive && active === target.version) return result;
+    const growingRows = await store.rowCount(how.growing);
     await store.commit({
       ...target,
       seq: head.seq + 1,
-      source: 'rollback',
+      source: how.source,
       status: 'activated',
       job_id: jobId,
       request_id: data.request_id,
       created_at: new Date().toISOString(),
       active_before: active,
-      active_after: data.version,
+      active_after: target.version,
       n_batch_samples: 0,
       eval_set: { size: trustedRows + growingRows, trusted: trustedRows, growing: growingRows },
       result: result as unknown as Record<string, unknown>,
       duration_ms: result.duration_ms,
-      state: stateAfter,
+      state: { active: target.version, n_versions: head.state.n_versions, trusted: head.state.trusted, growing: how.growing },
     });
-    ctx.log.info({ version: data.version, previous: active }, 'rolled back');
-    await this.activate(store, data.version);
+    ctx.log.info({ version: target.version, previous: active, source: how.source }, 'version activated again');
+    await this.activate(store, target.version);
     return result;
   }
 

@@ -26,6 +26,8 @@ export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel
   const { features } = spec;
   const { classes } = spec.target;
   const cols = features.length;
+  // Cells in feature order; a missing one (the schema let it through, so the feature imputes)
+  // is null and named in the answer.
   const raw = new Array<RawValue[]>(rows.length);
   let missing: string[][] | undefined;
   for (let i = 0; i < rows.length; i++) {
@@ -35,7 +37,6 @@ export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel
       const name = (features[j] as { name: string }).name;
       const v = row[name];
       if (v === undefined || v === null) {
-        // The schema let it through, so the feature imputes: say so in the answer.
         ((missing ??= Array.from({ length: rows.length }, () => []))[i] as string[]).push(name);
         cells[j] = null;
       } else cells[j] = v;
