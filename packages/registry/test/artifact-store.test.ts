@@ -1,4 +1,3 @@
-import { mlLogisticRegression, toMatrix } from '@ct/core';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import {
   type HistoryEntry,
   EMPTY_LIST,
 } from '../src';
+import { artifactBody, historyEntry, trainingSet } from './fixtures';
 
 let root: string;
 let store: DirectoryStore;
@@ -120,46 +120,14 @@ class MemoryStore implements ArtifactStore {
 }
 
 test('a ModelStore on an in-memory ArtifactStore bootstraps, commits and reads back', async () => {
-  const rows = { x: [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]], y: [0, 1, 2] };
-  const hyperparameters = mlLogisticRegression.hyperparametersSchema.parse({ num_steps: 20 });
-  const { model, report } = mlLogisticRegression.fit({ x: toMatrix(rows.x), y: Int32Array.from(rows.y), nClasses: 3, hyperparameters, seed: 1 });
-  const body: ArtifactBody = {
-    model: 'iris',
-    algorithm: 'ml_logistic_regression',
-    classes: ['setosa', 'versicolor', 'virginica'],
-    features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-    hyperparameters,
-    seed: 1,
-    params: model.toParams(),
-    training: { data_hash: 'a'.repeat(64), n_samples: 3, fit: report },
-  };
+  const rows = trainingSet;
+  const body: ArtifactBody = artifactBody();
   const mem = new MemoryStore();
   const store = new ModelStore(mem, 'iris');
   expect(await store.head()).toBeUndefined();
   const a = buildArtifact(1, body);
   const segment = await store.segments.put(rows);
-  const e: HistoryEntry = {
-    seq: 1,
-    version: a.version,
-    source: 'bootstrap',
-    status: 'activated',
-    job_id: 'job-1',
-    request_id: null,
-    created_at: new Date().toISOString(),
-    active_before: null,
-    active_after: a.version,
-    algorithm: 'ml_logistic_regression',
-    retrain_from_scratch: false,
-    n_batch_samples: 3,
-    n_training_samples: 3,
-    accuracy_new: 1,
-    accuracy_previous: null,
-    eval_set: { size: 3, trusted: 3, growing: 0 },
-    data_hash: segment,
-    result: {},
-    duration_ms: 1,
-    state: { active: a.version, n_versions: 1, trusted: segment, growing: EMPTY_LIST },
-  };
+  const e: HistoryEntry = { ...historyEntry(1, a.version, a.version, 'bootstrap', segment), n_batch_samples: 3, eval_set: { size: 3, trusted: 3, growing: 0 }, data_hash: segment };
   await store.writeCandidate(a, { job_id: 'job-1', parent: null, training: await store.lists.append(EMPTY_LIST, [segment]), batch: null, batch_holdout: null, trusted: segment, growing: EMPTY_LIST, entry: e });
   await store.commit(e);
   expect(await store.applyActive()).toBe(a.version);

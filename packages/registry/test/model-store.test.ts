@@ -1,4 +1,4 @@
-import { mlLogisticRegression, setHash, toMatrix } from '@ct/core';
+import { setHash } from '@ct/core';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,9 @@ import {
   loadClassifier,
   rebuildHistory,
   ModelStore,
-  type ArtifactBody,
-  type HistoryEntry,
-  type SegmentListRef,
-  type VersionData,
   EMPTY_LIST,
 } from '../src';
+import { artifactBody, historyEntry, trainingSet, versionData } from './fixtures';
 
 let root: string;
 let store: ModelStore;
@@ -28,59 +25,9 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const trainingSet = { x: [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]], y: [0, 1, 2] };
-const H = (c: string) => c.repeat(64);
+const body = artifactBody;
+const entry = historyEntry;
 
-function body(): ArtifactBody {
-  const hyperparameters = mlLogisticRegression.hyperparametersSchema.parse({ num_steps: 50 });
-  const { model, report } = mlLogisticRegression.fit({ x: toMatrix(trainingSet.x), y: Int32Array.from(trainingSet.y), nClasses: 3, hyperparameters, seed: 1 });
-  return {
-    model: 'iris',
-    algorithm: 'ml_logistic_regression',
-    classes: ['setosa', 'versicolor', 'virginica'],
-    features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-    hyperparameters,
-    seed: 1,
-    params: model.toParams(),
-    training: { data_hash: 'a'.repeat(64), n_samples: 3, fit: report },
-  };
-}
-
-function entry(seq: number, version: string, activeAfter: string, source: HistoryEntry['source'] = 'train'): HistoryEntry {
-  return {
-    seq,
-    version,
-    source,
-    status: version === activeAfter ? 'activated' : 'rejected',
-    job_id: `job-${seq}`,
-    request_id: null,
-    created_at: new Date().toISOString(),
-    active_before: null,
-    active_after: activeAfter,
-    algorithm: 'ml_logistic_regression',
-    retrain_from_scratch: false,
-    n_batch_samples: 0,
-    n_training_samples: 3,
-    accuracy_new: 1,
-    accuracy_previous: null,
-    eval_set: { size: 1, trusted: 1, growing: 0 },
-    data_hash: 'd',
-    result: {},
-    duration_ms: 1,
-    state: { active: activeAfter, n_versions: seq, trusted: H('e'), growing: EMPTY_LIST },
-  };
-}
-
-const versionData = (e: HistoryEntry, training: SegmentListRef): VersionData => ({
-  job_id: e.job_id,
-  parent: null,
-  training,
-  batch: null,
-  batch_holdout: null,
-  trusted: H('e'),
-  growing: EMPTY_LIST,
-  entry: e,
-});
 
 test('the version id is a function of N and the body, not of the time', () => {
   const a = buildArtifact(1, body(), new Date(0));
