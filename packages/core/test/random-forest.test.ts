@@ -5,25 +5,12 @@ import { randomForest, type RandomForestHyperparameters, type RandomForestParams
 import { createRng } from '../src/random';
 import { makeClassification } from '../src/synthetic';
 import { loadIris } from './iris-fixture';
+import { blobs } from './blobs';
 
 const defaults = (overrides: Partial<RandomForestHyperparameters> = {}): RandomForestHyperparameters =>
   randomForest.hyperparametersSchema.parse(overrides);
 
 type Tree = RandomForestParams['trees'][number];
-
-/** Gaussian blobs around distinct centres; `spread` small enough makes them separable. */
-function blobs(n: number, centres: number[][], spread: number, seed: number): { x: FeatureMatrix; y: Int32Array } {
-  const rng = createRng(seed);
-  const d = (centres[0] as number[]).length;
-  const data = new Float64Array(n * d);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % centres.length;
-    y[i] = c;
-    for (let j = 0; j < d; j++) data[i * d + j] = ((centres[c] as number[])[j] as number) + spread * rng.normal();
-  }
-  return { x: { rows: n, cols: d, data }, y };
-}
 
 function fit(x: FeatureMatrix, y: Int32Array, nClasses: number, h: Partial<RandomForestHyperparameters>, seed = 42) {
   return randomForest.fit({ x, y, nClasses, hyperparameters: defaults(h), seed });

@@ -1,6 +1,7 @@
 import { argmaxRows, type FeatureMatrix } from '../src/matrix';
 import { createRng } from '../src/random';
 import { softmaxObjective, softmaxRegression, type SoftmaxHyperparameters } from '../src/softmax-regression';
+import { blobs } from './blobs';
 
 const defaults = (overrides: Partial<SoftmaxHyperparameters> = {}): SoftmaxHyperparameters =>
   softmaxRegression.hyperparametersSchema.parse(overrides);
@@ -50,20 +51,6 @@ const SKLEARN_PROBA_FIRST_3 = [
   [0.12864785561415462, 0.7321221157737147, 0.13923002861213077],
   [0.3149970676912313, 0.5151348237216646, 0.16986810858710405],
 ];
-
-/** Gaussian blobs around distinct centres; `spread` small enough makes them separable. */
-function blobs(n: number, centres: number[][], spread: number, seed: number): { x: FeatureMatrix; y: Int32Array } {
-  const rng = createRng(seed);
-  const d = (centres[0] as number[]).length;
-  const data = new Float64Array(n * d);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % centres.length;
-    y[i] = c;
-    for (let j = 0; j < d; j++) data[i * d + j] = ((centres[c] as number[])[j] as number) + spread * rng.normal();
-  }
-  return { x: { rows: n, cols: d, data }, y };
-}
 
 function rows(x: FeatureMatrix, from: number, to: number): FeatureMatrix {
   return { rows: to - from, cols: x.cols, data: x.data.slice(from * x.cols, to * x.cols) };
