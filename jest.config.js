@@ -10,7 +10,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
   moduleNameMapper: {
-    '^@ct/(core|registry|queue|testing)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@ct/(auth|core|registry|queue|testing)$': '<rootDir>/packages/$1/src/index.ts',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 60000,

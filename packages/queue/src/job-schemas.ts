@@ -1,8 +1,23 @@
 import { dataReportSchema, labeledSetSchema, modelNameSchema, policySchema, VERSION_PATTERN, type DataReport, type GateDecision, type ModelScore } from '@ct/core';
 import { z } from 'zod';
 
+/**
+ * Who asked for a job: the name and role of the caller's token (never the token), null for
+ * the system's own jobs (bootstrap, the watched folder). Recorded in the history.
+ */
+export const actorSchema = z.strictObject({
+  name: z.string().max(100),
+  role: z.enum(['admin', 'trainer', 'client']).nullable(),
+  token_id: z.string().max(100).nullable(),
+});
+
+/** Who asked for a job. */
+export type Actor = z.infer<typeof actorSchema>;
+
 const common = {
   model: modelNameSchema,
+  /** Absent in jobs queued before tokens existed. */
+  actor: actorSchema.nullable().optional(),
   /** Request id of the HTTP call that queued the job, propagated into the trainer's logs. */
   request_id: z.string().nullable(),
   /** sha256 of the request body: a second request with the same Idempotency-Key must match it. */

@@ -4,7 +4,9 @@ import type { ModelSchemas } from './api-schemas';
 import type { JobQueues } from './job-queues';
 import type { ModelCache } from './model-cache';
 import type { ModelCatalog } from './model-catalog';
+import type { RequestPipeline } from './pipeline/request-pipeline';
 import type { PredictionLog } from './prediction-log';
+import type { TokenStore } from '@ct/auth';
 
 /** Everything the Express app needs; `main.ts` wires the real ones, tests their own. */
 export interface AppDeps {
@@ -15,6 +17,12 @@ export interface AppDeps {
   queues: JobQueues;
   predictionLog: PredictionLog;
   logger: Logger;
+  /** Request id, auth, rate limits, body and log line, for the predict lane and the app alike. */
+  pipeline: RequestPipeline;
+  /** The tokens made at run time (admin routes); undefined when only static tokens exist. */
+  tokens: TokenStore | undefined;
+  /** Most jobs queued or running on one model, and of those, from one caller (429 past it). */
+  jobCaps: { perModel: number; perCaller: number };
   /**
    * Aborted when the server starts shutting down: a request waiting for its job (`Prefer:
    * wait`) stops waiting and answers 202 with the job, instead of being cut off when the

@@ -1,8 +1,6 @@
 import { DEFAULT_MODEL } from '@ct/core';
 import express, { type Express, type Request } from 'express';
-import pinoHttp from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { MAX_BODY_BYTES } from './api-schemas';
 import type { AppDeps, ModelContext } from './app-deps';
 import { errorMiddleware, notFoundHandler } from './errors/error-middleware';
 import { buildOpenApi } from './openapi';
@@ -12,9 +10,8 @@ import { jobStatusHandler, resetHandler, rollbackHandler, trainHandler, trustedE
 import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { archiveModelHandler, registerModelHandler } from './routes/registration';
-import { requestIdOf } from './request-id';
-import { requestLogOptions } from './request-log-level';
-// The registry API, read-only part (issue 8, section 4): see the block before the 404 handler.
+import { expressSteps } from './pipeline/express-steps';
+import { createTokenHandler, listTokensHandler, revokeTokenHandler } from './routes/tokens';
 import { activationsHandler } from './routes/activations';
 import { historyHandler } from './routes/history';
 import { modelHealthHandler, modelJobHandler } from './routes/model-aliases';
@@ -41,62 +38,60 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const id = requestIdOf(req);
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      ...requestLogOptions,
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
-    }),
-  );
-  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  // The request pipeline (pipeline/request-pipeline.ts), shared with the predict lane: every
+  // request gets an id and a log line; each route then admits its caller for what it does
+  // (auth and rate limit) before its body is read.
+  const { begin, guard, body } = expressSteps(deps.pipeline);
+  app.use(begin);
+  const read = guard('read', DEFAULT_MODEL);
+  const train = guard('train', DEFAULT_MODEL);
+  const admin = guard('admin', DEFAULT_MODEL);
 
+  // Open: reveal no data.
+  app.get('/', rootHandler());
   app.get('/health', healthHandler(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapiDoc());
   });
   // The UI fetches the document, so it shows the models served now, not those at start.
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerUrl: '/openapi.json' }));
-  app.get('/jobs/:id', jobStatusHandler(deps));
+  app.get('/jobs/:id', guard('read'), jobStatusHandler(deps));
 
   const model = express.Router({ mergeParams: true });
-  model.post('/train', trainHandler(deps, resolve));
-  model.get('/model/info', modelInfoHandler(deps, resolve));
-  model.delete('/model/history', resetHandler(deps, resolve));
-  model.get('/model/trusted-eval', trustedEvalInfoHandler(deps, resolve));
-  model.put('/model/trusted-eval', trustedEvalHandler(deps, resolve, 'replace'));
-  model.post('/model/trusted-eval', trustedEvalHandler(deps, resolve, 'add'));
+  model.post('/train', train, body, trainHandler(deps, resolve));
+  model.get('/model/info', read, modelInfoHandler(deps, resolve));
+  model.delete('/model/history', admin, resetHandler(deps, resolve));
+  model.get('/model/trusted-eval', read, trustedEvalInfoHandler(deps, resolve));
+  model.put('/model/trusted-eval', admin, body, trustedEvalHandler(deps, resolve, 'replace'));
+  model.post('/model/trusted-eval', admin, body, trustedEvalHandler(deps, resolve, 'add'));
   app.use('/', model);
   app.use('/models/:model', model);
-  app.post('/models/:model/rollback', rollbackHandler(deps, resolve));
-  app.post('/predict/compare', compareHandler(deps));
+  app.post('/models/:model/rollback', admin, body, rollbackHandler(deps, resolve));
+  app.post('/predict/compare', guard('predict'), body, compareHandler(deps));
 
-  // --- The registry API, read-only part (issue 8, section 4) ----------------------------------
-  // GET / (service name, version, links), the catalogue (GET /models, GET /models/:model), each
-  // model's candidates, history and activation timeline, and the app-wide paths the README
-  // promises under /models/:model (/jobs/:id, /health). Nothing here writes.
-  app.get('/', rootHandler());
-  app.get('/models', modelListHandler(deps));
-  app.get('/models/:model', modelDetailHandler(deps, resolve));
+  // The registry API, read-only part: the catalogue, each model's candidates, history and
+  // activation timeline, and the app-wide paths under /models/:model (/jobs/:id, /health).
+  app.get('/models', guard('read'), modelListHandler(deps));
+  app.get('/models/:model', read, modelDetailHandler(deps, resolve));
   const registry = express.Router({ mergeParams: true });
-  registry.get('/versions', versionListHandler(deps, resolve));
-  registry.get('/versions/:version', versionDetailHandler(deps, resolve));
-  registry.get('/history', historyHandler(deps, resolve));
-  registry.get('/activations', activationsHandler(deps, resolve));
-  registry.get('/jobs/:id', modelJobHandler(deps, resolve));
+  registry.get('/versions', read, versionListHandler(deps, resolve));
+  registry.get('/versions/:version', read, versionDetailHandler(deps, resolve));
+  registry.get('/history', read, historyHandler(deps, resolve));
+  registry.get('/activations', read, activationsHandler(deps, resolve));
+  registry.get('/jobs/:id', read, modelJobHandler(deps, resolve));
   registry.get('/health', modelHealthHandler(deps, resolve));
   app.use('/models/:model', registry);
-  // --- end of the registry API -----------------------------------------------------------------
 
-  // Registration at run time and archiving (issue 8, section 1): jobs on the registry queue.
-  app.post('/models', registerModelHandler(deps));
-  app.delete('/models/:model', archiveModelHandler(deps));
+  // Registration at run time and archiving: jobs on the registry queue.
+  app.post('/models', guard('admin'), body, registerModelHandler(deps));
+  app.delete('/models/:model', admin, archiveModelHandler(deps));
+
+  // Tokens made at run time (the environment's are configured, not managed here).
+  app.post('/tokens', guard('admin'), body, createTokenHandler(deps));
+  app.get('/tokens', guard('admin'), listTokensHandler(deps));
+  app.delete('/tokens/:id', guard('admin'), revokeTokenHandler(deps));
 
   app.use(notFoundHandler);
-  app.use(errorMiddleware);
+  app.use(errorMiddleware(deps.logger));
   return app;
 }

@@ -1,4 +1,6 @@
+import { MIN_TOKEN_LENGTH, type Role } from '@ct/auth';
 import { parseServiceEnv, sharedEnvShape } from '@ct/queue';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -19,7 +21,34 @@ const schema = z.object({
   CT_PREDICTION_LOG: bool.default(true),
   /** SIGTERM: how long in-flight requests get before the server closes anyway. */
   CT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** The prediction log rotates past this size or age, and keeps this many rotated files. */
+  CT_PREDICTION_LOG_MAX_BYTES: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
+  CT_PREDICTION_LOG_MAX_AGE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
+  CT_PREDICTION_LOG_MAX_FILES: z.coerce.number().int().min(1).max(1000).default(8),
+  /** HMAC key for token digests; by default made on first start under `<data>/secrets/`. */
+  CT_TOKEN_SECRET: z.string().min(32).optional(),
+  ...tokenVariables('ADMIN'),
+  ...tokenVariables('TRAINER'),
+  ...tokenVariables('CLIENT'),
+  /** Whether `/predict` needs a token (`required`) or is open to anyone (`open`). */
+  CT_AUTH_PREDICT: z.enum(['open', 'required']).default('open'),
+  /** Whether the catalogue, history and jobs need a token (`required`) or are open (`open`). */
+  CT_AUTH_READ: z.enum(['open', 'required']).default('required'),
+  /** Requests per second per caller (token, or address when anonymous); 0 turns a limit off. */
+  CT_RATE_PREDICT: z.coerce.number().min(0).default(1000),
+  CT_RATE_READ: z.coerce.number().min(0).default(100),
+  CT_RATE_TRAIN: z.coerce.number().min(0).default(20),
+  CT_RATE_ADMIN: z.coerce.number().min(0).default(10),
+  /** Most jobs queued or running on one model, and of those, from one caller. */
+  CT_MAX_QUEUED_PER_MODEL: z.coerce.number().int().min(1).default(100),
+  CT_MAX_QUEUED_PER_CALLER: z.coerce.number().int().min(1).default(10),
 });
+
+/** `CT_<ROLE>_TOKEN` and `CT_<ROLE>_TOKEN_FILE` (a file holding it: compose's and Kubernetes' secrets). */
+function tokenVariables<R extends string>(role: R) {
+  const token = z.string().trim().min(MIN_TOKEN_LENGTH, `at least ${MIN_TOKEN_LENGTH} characters`).regex(/^[\x21-\x7e]+$/, 'visible ASCII only');
+  return { [`CT_${role}_TOKEN`]: token.optional(), [`CT_${role}_TOKEN_FILE`]: z.string().min(1).optional() } as Record<`CT_${R}_TOKEN` | `CT_${R}_TOKEN_FILE`, z.ZodOptional<z.ZodString>>;
+}
 
 /** The API's settings, parsed once from the environment. */
 export interface ApiConfig {
@@ -33,6 +62,15 @@ export interface ApiConfig {
   readonly reloadIntervalMs: number;
   readonly predictionLog: boolean;
   readonly shutdownTimeoutMs: number;
+  readonly predictionLogRotation: { maxBytes: number; maxAgeMs: number; maxFiles: number };
+  readonly tokenSecret: string | undefined;
+  /** Tokens defined in the environment (or files it names), one per role at most. */
+  readonly tokens: readonly { role: Role; token: string }[];
+  readonly authPredict: 'open' | 'required';
+  readonly authRead: 'open' | 'required';
+  readonly rates: { predict: number; read: number; train: number; admin: number };
+  readonly maxQueuedPerModel: number;
+  readonly maxQueuedPerCaller: number;
 }
 
 /**
@@ -52,5 +90,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     reloadIntervalMs: e.CT_RELOAD_INTERVAL_MS,
     predictionLog: e.CT_PREDICTION_LOG,
     shutdownTimeoutMs: e.CT_SHUTDOWN_TIMEOUT_MS,
+    predictionLogRotation: { maxBytes: e.CT_PREDICTION_LOG_MAX_BYTES, maxAgeMs: e.CT_PREDICTION_LOG_MAX_AGE_MS, maxFiles: e.CT_PREDICTION_LOG_MAX_FILES },
+    tokenSecret: e.CT_TOKEN_SECRET,
+    tokens: (['admin', 'trainer', 'client'] as const).flatMap((role) => {
+      const token = tokenOf(e as unknown as Record<string, string | undefined>, role);
+      return token === undefined ? [] : [{ role, token }];
+    }),
+    authPredict: e.CT_AUTH_PREDICT,
+    authRead: e.CT_AUTH_READ,
+    rates: { predict: e.CT_RATE_PREDICT, read: e.CT_RATE_READ, train: e.CT_RATE_TRAIN, admin: e.CT_RATE_ADMIN },
+    maxQueuedPerModel: e.CT_MAX_QUEUED_PER_MODEL,
+    maxQueuedPerCaller: e.CT_MAX_QUEUED_PER_CALLER,
   });
+}
+
+/** A role's token from `CT_<ROLE>_TOKEN`, or read from the file `CT_<ROLE>_TOKEN_FILE` names; both set is a mistake. */
+function tokenOf(e: Record<string, string | undefined>, role: Role): string | undefined {
+  const name = `CT_${role.toUpperCase()}_TOKEN`;
+  const direct = e[name];
+  const file = e[`${name}_FILE`];
+  if (direct !== undefined && file !== undefined) throw new Error(`invalid API configuration:\n  ${name} and ${name}_FILE are both set: keep one`);
+  if (file === undefined) return direct;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`invalid API configuration:\n  ${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (text.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(text)) throw new Error(`invalid API configuration:\n  ${name}_FILE: ${file} must hold one token of at least ${MIN_TOKEN_LENGTH} visible ASCII characters`);
+  return text;
 }

@@ -16,6 +16,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApiError } from './errors/api-error';
 
+/** BullMQ's states of a job that has not finished. */
+const UNFINISHED = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+/** The caps `enqueue` holds a new job to; see `checkCaps`. */
+export interface JobCaps {
+  perModel: number;
+  perCaller: number;
+  /** The caller's token id (null: anonymous, counted only against the model's cap). */
+  callerTokenId: string | null;
+}
+
 /** A job of any queue, as the routes see it. */
 export type AnyJob = Job<AnyJobData, AnyJobResult>;
 
@@ -67,6 +78,11 @@ export class JobQueues {
     this.queues.set(model, this.open(trainQueueName(model), model));
   }
 
+  /** The producer connection, shared with the rate limiter and the token store. */
+  get redis(): Redis {
+    return this.connection;
+  }
+
   /** Whether Redis answers right now. */
   get redisReady(): boolean {
     return this.connection.status === 'ready';
@@ -112,16 +128,34 @@ export class JobQueues {
    * read back after adding: it was created by this call only if it carries this call's
    * request id. Two concurrent requests with one key thus get one job, and the loser learns it.
    */
-  enqueue(data: JobData | RegistryJobData, jobId: string): Promise<{ job: AnyJob; created: boolean }> {
+  enqueue(data: JobData | RegistryJobData, jobId: string, caps?: JobCaps): Promise<{ job: AnyJob; created: boolean }> {
     return this.guard(async () => {
       const { queue } = this.handleFor(data);
       const existing = await queue.getJob(jobId);
       if (existing) return { job: existing, created: false };
+      if (caps) await this.checkCaps(queue, data.model, caps);
       await queue.add(data.kind, data, { jobId });
       const stored = await queue.getJob(jobId);
       if (!stored) throw new Error(`job ${jobId} vanished after add`);
       return { job: stored, created: stored.data.request_id === data.request_id };
     });
+  }
+
+  /**
+   * Refuses a new job (429) when the queue already holds `perModel` unfinished jobs, or the
+   * caller `perCaller` of them: one client cannot hold a model's training for minutes. Two
+   * requests checked at the same moment can both pass, so a cap may be passed by the number
+   * of concurrent requests; it bounds the queue, it is not an exact quota.
+   */
+  private async checkCaps(queue: Queue<AnyJobData, AnyJobResult>, model: string, caps: JobCaps): Promise<void> {
+    const counts = await queue.getJobCounts(...UNFINISHED);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const retry = { 'Retry-After': '5' };
+    if (total >= caps.perModel) throw new ApiError('too_many_jobs', `${model} has ${total} jobs queued or running (at most ${caps.perModel}); retry when some have finished`, [], retry);
+    if (caps.callerTokenId === null || total < caps.perCaller) return;
+    const jobs = await queue.getJobs([...UNFINISHED]);
+    const mine = jobs.filter((j) => j?.data?.actor?.token_id === caps.callerTokenId).length;
+    if (mine >= caps.perCaller) throw new ApiError('too_many_jobs', `you have ${mine} jobs of ${model} queued or running (at most ${caps.perCaller}); retry when some have finished`, [], retry);
   }
 
   /**

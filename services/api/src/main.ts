@@ -9,6 +9,11 @@ import { ModelCache } from './model-cache';
 import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
+import { RequestPipeline } from './pipeline/request-pipeline';
+import { Authenticator } from './security/authenticator';
+import { RateLimits } from './security/rate-limits';
+import { staticTokensOf } from './security/static-tokens';
+import { loadTokenSecret, TokenStore } from '@ct/auth';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -39,11 +44,40 @@ async function main(): Promise<void> {
   const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: [], logger });
   const catalog = new ModelCatalog({ dataDir: config.dataDir, builtIn: specs, pollIntervalMs: config.reloadIntervalMs, cache, queues, logger });
   const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, catalog, logger });
-  const predictionLog = new PredictionLog(config.dataDir, config.predictionLog);
+  const predictionLog = new PredictionLog(config.dataDir, config.predictionLog, config.predictionLogRotation);
+  // Who may do what: tokens hashed under the volume's (or the environment's) secret.
+  let pipeline: RequestPipeline;
+  let tokens: TokenStore;
+  try {
+    const secret = loadTokenSecret(config.dataDir, config.tokenSecret);
+    const statics = staticTokensOf(config.tokens, config.dataDir);
+    if (statics.file) logger.info({ file: statics.file.path }, statics.file.created ? 'no token configured: made an admin token, readable only by this user, in this file' : 'no token configured: the admin token is in this file');
+    tokens = new TokenStore(queues.redis, config.redisPrefix, secret);
+    pipeline = new RequestPipeline({
+      authenticator: new Authenticator({ secret, store: tokens, staticTokens: statics.tokens }),
+      limits: new RateLimits(queues.redis, config.redisPrefix, config.rates),
+      open: { predict: config.authPredict, read: config.authRead },
+      logger,
+    });
+  } catch (err) {
+    process.stderr.write(`api: cannot set up tokens: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   await catalog.start();
   await cache.start();
   const shutdown = new AbortController();
-  const server: Server = createServer({ dataDir: config.dataDir, catalog, cache, queues, predictionLog, logger, shutdown: shutdown.signal });
+  const server: Server = createServer({
+    dataDir: config.dataDir,
+    catalog,
+    cache,
+    queues,
+    predictionLog,
+    logger,
+    pipeline,
+    tokens,
+    jobCaps: { perModel: config.maxQueuedPerModel, perCaller: config.maxQueuedPerCaller },
+    shutdown: shutdown.signal,
+  });
   server.listen(config.port, config.host);
   server.on('listening', () => {
     const addr = server.address();

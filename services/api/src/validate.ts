@@ -12,9 +12,14 @@ const JSON_TYPE = /^application\/json[ \t]*(?:;|$)/i;
  */
 export const MAX_LISTED_ERRORS = 20;
 
+/** Whether a Content-Type declares JSON (what `requireJson` accepts). */
+export function isJsonType(contentType: string | undefined): boolean {
+  return JSON_TYPE.test(contentType ?? '');
+}
+
 /** Refuses a body that is not declared as JSON (415), before looking at it. */
 export function requireJson(contentType: string | undefined): void {
-  if (!JSON_TYPE.test(contentType ?? '')) {
+  if (!isJsonType(contentType)) {
     throw new ApiError('unsupported_media_type', `Content-Type must be application/json, got ${contentType === undefined ? 'none' : clipName(contentType)}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { ApiError } from './api-error';
 import { renderProblem, toApiError } from './problem';
 
@@ -12,13 +13,15 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
  * with a stable `code`; unexpected errors are logged with their stack and answered as a bare
  * `internal` problem.
  */
-export const errorMiddleware: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+export const errorMiddleware =
+  (logger: Logger): ErrorRequestHandler =>
+  (err: unknown, req, res, _next) => {
   const apiError = toApiError(err);
-  if (apiError.code === 'internal') req.log?.error({ err }, 'unhandled error');
+  if (apiError.code === 'internal') logger.error({ err, req_id: req.id }, 'unhandled error');
   if (res.headersSent) {
     res.end();
     return;
   }
-  const problem = renderProblem(apiError, req.originalUrl, typeof req.id === 'string' ? req.id : undefined);
+  const problem = renderProblem(apiError, req.originalUrl, req.id);
   res.status(problem.status).set(problem.headers).send(problem.body);
-};
+  };

@@ -2,10 +2,16 @@ import { distinctLabels, getAlgorithm, resolveClass, sha256Canonical, VERSION_PA
 import { z } from 'zod';
 import { newJobId, type JobData, type RegistryJobData } from '@ct/queue';
 import type { Request, Response } from 'express';
+
+/** Omit over each member of a union (TypeScript's Omit collapses the union). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 import { MAX_WAIT_SECONDS, samplesToSet } from '../api-schemas';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { jobView, statusUrl } from '../job-view';
+import { callerOf } from '../pipeline/express-steps';
+import { actorOf } from '../security/caller';
+import { mayReadJob } from '../security/authorize';
 import { unlessAborted } from '../unless-aborted';
 import { parseOrThrow, requireJson } from '../validate';
 
@@ -28,13 +34,25 @@ export function idempotencyKey(req: Request): string | undefined {
 }
 
 /**
- * Queues `data` under `jobId` (by default the model's job id for the Idempotency-Key, if
- * any) and answers 202 with the status URL, or 200 with the finished job when `Prefer:
- * wait=N` lets it finish in time.
+ * The request's Idempotency-Key scoped to its caller, or undefined: the same key from two
+ * callers names two jobs, so one caller's key neither collides with nor reveals another's job.
  */
-export async function submit(deps: AppDeps, req: Request, res: Response, data: JobData | RegistryJobData, jobId?: string): Promise<void> {
+export function callerScopedKey(req: Request): string | undefined {
   const key = idempotencyKey(req);
-  const { job, created } = await deps.queues.enqueue(data, jobId ?? newJobId(data.model, key));
+  return key === undefined ? undefined : `${callerOf(req).key}\n${key}`;
+}
+
+/**
+ * Queues `data` under `jobId` (by default the model's job id for the caller's Idempotency-Key,
+ * if any), recording who asked, and answers 202 with the status URL, or 200 with the finished
+ * job when `Prefer: wait=N` lets it finish in time. A replay of a key answers with its job; a
+ * new job past the model's or the caller's cap of queued jobs is a 429.
+ */
+export async function submit(deps: AppDeps, req: Request, res: Response, request: DistributiveOmit<JobData | RegistryJobData, 'actor' | 'request_id'>, jobId?: string): Promise<void> {
+  const key = idempotencyKey(req);
+  const caller = callerOf(req);
+  const data = { ...request, request_id: requestId(req), actor: actorOf(caller) } as JobData | RegistryJobData;
+  const { job, created } = await deps.queues.enqueue(data, jobId ?? newJobId(data.model, callerScopedKey(req)), { ...deps.jobCaps, callerTokenId: caller.tokenId });
   if (!created && job.data.body_hash !== data.body_hash) {
     throw new ApiError('idempotency_conflict', `Idempotency-Key "${key}" was used for a different request (job ${job.id})`);
   }
@@ -56,7 +74,7 @@ export async function submit(deps: AppDeps, req: Request, res: Response, data: J
   res.status(finished ? 200 : 202).json(view);
 }
 
-/** The request's id (pino-http's genReqId, app.ts, always assigns a string), recorded with its job. */
+/** The request's id (RequestPipeline.begin always assigns one), recorded with its job. */
 export const requestId = (req: Request): string | null => (typeof req.id === 'string' ? req.id : null);
 
 /** `POST /train`: validates labeled samples and queues a training job. */
@@ -65,6 +83,10 @@ export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     const { spec, schemas } = resolve(req);
     requireJson(req.get('content-type'));
     const body = parseOrThrow(schemas.train, req.body);
+    // Choosing the gate's policy decides what may go live: an admin's call, not a data pipeline's.
+    if (body.policy !== undefined && callerOf(req).role !== 'admin') {
+      throw new ApiError('forbidden', 'only an admin token may set a per-request gate policy; send the samples without "policy" to use the model\'s own');
+    }
     // A request's policy replaces the model's default; the model's guardrails apply either way.
     const policy = body.policy ?? spec.policy;
     const { classes } = spec.target;
@@ -89,7 +111,6 @@ export function trainHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     await submit(deps, req, res, {
       kind: 'train',
       model: spec.name,
-      request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'train', body }),
       samples: set,
       retrain_from_scratch: body.retrain_from_scratch,
@@ -107,7 +128,6 @@ export function resetHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     await submit(deps, req, res, {
       kind: 'reset',
       model: spec.name,
-      request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'reset' }),
     });
   };
@@ -117,7 +137,8 @@ export function resetHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
 export function jobStatusHandler(deps: AppDeps) {
   return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
     const found = await deps.queues.find(req.params.id);
-    if (!found) throw new ApiError('not_found', `no job ${req.params.id}`);
+    // Another caller's job is as absent as one that never existed: its id reveals nothing.
+    if (!found || !mayReadJob(callerOf(req), found.job.data.actor?.token_id)) throw new ApiError('not_found', `no job ${req.params.id.slice(0, 200)}`);
     res.json(jobView(found.job, found.state));
   };
 }
@@ -142,7 +163,6 @@ export function trustedEvalHandler(deps: AppDeps, resolve: (req: Request) => Mod
     await submit(deps, req, res, {
       kind: 'trusted_eval',
       model: spec.name,
-      request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'trusted_eval', mode, body }),
       mode,
       samples: set,
@@ -174,7 +194,6 @@ export function rollbackHandler(deps: AppDeps, resolve: (req: Request) => ModelC
     await submit(deps, req, res, {
       kind: 'rollback',
       model: spec.name,
-      request_id: requestId(req),
       body_hash: sha256Canonical({ model: spec.name, kind: 'rollback', body }),
       version: body.version,
       reason: body.reason ?? null,

@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { jobView } from '../job-view';
+import { callerOf } from '../pipeline/express-steps';
+import { mayReadJob } from '../security/authorize';
 import { healthHandler } from './health';
 
 /**
@@ -15,7 +17,7 @@ export function modelJobHandler(deps: AppDeps, resolve: (req: Request) => ModelC
     const { spec } = resolve(req);
     const id = String((req.params as { id?: string }).id);
     const found = await deps.queues.find(id);
-    if (!found || found.job.data.model !== spec.name) throw new ApiError('not_found', `no job ${id.slice(0, 200)} of model ${spec.name}`);
+    if (!found || found.job.data.model !== spec.name || !mayReadJob(callerOf(req), found.job.data.actor?.token_id)) throw new ApiError('not_found', `no job ${id.slice(0, 200)} of model ${spec.name}`);
     res.json(jobView(found.job, found.state));
   };
 }

@@ -7,7 +7,7 @@ import type { AppDeps } from '../app-deps';
 import { ApiError, type FieldError } from '../errors/api-error';
 import { specView } from '../registry-schemas';
 import { parseOrThrow, requireJson } from '../validate';
-import { idempotencyKey, requestId, submit } from './jobs';
+import { callerScopedKey, submit } from './jobs';
 
 const registerBodySchema = z.strictObject({
   /** Validated by parseRegisteredSpec, which names the JSON path of a mistake (and checks the algorithm and its hyperparameters). */
@@ -93,7 +93,7 @@ export function registerModelHandler(deps: AppDeps) {
     requireJson(req.get('content-type'));
     const body = parseOrThrow(registerBodySchema, req.body);
     const spec = specOf(body.spec);
-    const key = idempotencyKey(req);
+    const key = callerScopedKey(req);
     const jobId = registryJobId(spec.name, 'register', jobIdTail(key));
     // A replay of a key whose registration went through answers with its job, not a 409.
     const replay = key !== undefined && (await deps.queues.find(jobId)) !== undefined;
@@ -109,7 +109,6 @@ export function registerModelHandler(deps: AppDeps) {
       {
         kind: 'register',
         model: spec.name,
-        request_id: requestId(req),
         body_hash: sha256Canonical({ kind: 'register', body }),
         spec,
         data: read.set,
@@ -143,11 +142,10 @@ export function archiveModelHandler(deps: AppDeps) {
       {
         kind: 'archive',
         model: spec.name,
-        request_id: requestId(req),
         body_hash: sha256Canonical({ kind: 'archive', model: spec.name, reason: query.reason ?? null }),
         reason: query.reason ?? null,
       },
-      registryJobId(spec.name, 'archive', jobIdTail(idempotencyKey(req))),
+      registryJobId(spec.name, 'archive', jobIdTail(callerScopedKey(req))),
     );
   };
 }

@@ -21,6 +21,11 @@ import { JobQueues } from '../../src/job-queues';
 import { ModelCache } from '../../src/model-cache';
 import { ModelCatalog } from '../../src/model-catalog';
 import { PredictionLog } from '../../src/prediction-log';
+import { RequestPipeline } from '../../src/pipeline/request-pipeline';
+import { Authenticator, type StaticToken } from '../../src/security/authenticator';
+import type { OpenAccess } from '../../src/security/authorize';
+import { RateLimits, type Rates } from '../../src/security/rate-limits';
+import { TokenStore } from '@ct/auth';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 export const DATASETS_DIR = join(REPO_ROOT, 'datasets');
@@ -49,7 +54,19 @@ export interface HttpResponse {
   body: any;
 }
 
+/**
+ * The tokens every harness API knows (as the environment's CT_*_TOKEN would define them). The
+ * harness client sends the admin token unless told otherwise (`token`).
+ */
+export const TEST_TOKENS = {
+  admin: 'test-admin-token-0123456789abcdef',
+  trainer: 'test-trainer-token-0123456789abcdef',
+  client: 'test-client-token-0123456789abcdef',
+} as const;
+
 export interface RequestOptions {
+  /** The bearer token to send: the client's default (the admin token) when absent, none when null. */
+  token?: string | null;
   /** Serialized with JSON.stringify and sent as application/json. */
   json?: unknown;
   /** Raw body (sent as is, with `contentType` or application/json). */
@@ -62,10 +79,19 @@ export interface RequestOptions {
 
 /** A minimal HTTP client over Node's fetch. */
 export class Client {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string | null = TEST_TOKENS.admin,
+  ) {}
+
+  /** The same API with another token (null: anonymous). */
+  as(token: string | null): Client {
+    return new Client(this.baseUrl, token);
+  }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    const token = opts.token === undefined ? this.token : opts.token;
+    const headers: Record<string, string> = { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(opts.headers ?? {}) };
     let body: string | Uint8Array | undefined;
     if (opts.json !== undefined) {
       body = JSON.stringify(opts.json);
@@ -106,6 +132,23 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
+/** Auth and limits of a harness API (main.ts reads them from the environment). */
+export interface SecuritySettings {
+  staticTokens: StaticToken[];
+  open: OpenAccess;
+  rates: Rates;
+  jobCaps: { perModel: number; perCaller: number };
+  tokenCacheMs: number;
+}
+
+const DEFAULT_SECURITY: SecuritySettings = {
+  staticTokens: (Object.entries(TEST_TOKENS) as [keyof typeof TEST_TOKENS, string][]).map(([role, token]) => ({ role, token, name: `env-${role}` })),
+  open: { predict: 'open', read: 'required' },
+  rates: { predict: 0, read: 0, train: 0, admin: 0 },
+  jobCaps: { perModel: 1000, perCaller: 1000 },
+  tokenCacheMs: 500,
+};
+
 /** Wires the API as `main.ts` does (optionally without the pub/sub subscriber) and listens on port 0. */
 export async function startApi(opts: {
   dataDir: string;
@@ -115,6 +158,8 @@ export async function startApi(opts: {
   subscriber?: boolean;
   predictionLog?: boolean;
   logger?: Logger;
+  /** Auth and limits; by default the TEST_TOKENS, predict open, reads required, no rate limits, caps of 1,000. */
+  security?: Partial<SecuritySettings>;
 }): Promise<ApiHandle> {
   const logger = opts.logger ?? silentLogger();
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
@@ -126,7 +171,16 @@ export async function startApi(opts: {
   const predictionLog = new PredictionLog(opts.dataDir, opts.predictionLog ?? true);
   await catalog.start();
   await cache.start();
-  const server = createServer({ dataDir: opts.dataDir, catalog, cache, queues, predictionLog, logger });
+  const sec: SecuritySettings = { ...DEFAULT_SECURITY, ...opts.security };
+  const secret = Buffer.from(`test-secret-${opts.prefix}`);
+  const tokens = new TokenStore(queues.redis, opts.prefix, secret);
+  const pipeline = new RequestPipeline({
+    authenticator: new Authenticator({ secret, store: tokens, staticTokens: sec.staticTokens, cacheMs: sec.tokenCacheMs }),
+    limits: new RateLimits(queues.redis, opts.prefix, sec.rates),
+    open: sec.open,
+    logger,
+  });
+  const server = createServer({ dataDir: opts.dataDir, catalog, cache, queues, predictionLog, logger, pipeline, tokens, jobCaps: sec.jobCaps });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => res());
