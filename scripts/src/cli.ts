@@ -16,6 +16,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rebuildHistoryCommand, REBUILD_USAGE } from './rebuild-history-command';
+import { tokenCommand, TOKEN_USAGE } from './token-command';
 
 // Offline CLI: fit an algorithm on CSV files exactly as the trainer would, or write synthetic
 // CSVs so anyone can rerun the benchmark figures. Exit codes: 0 ok, 2 bad input, 1 a bug.
@@ -29,6 +30,7 @@ const COMMAND_USAGES = [
   'cli fit --train TRAIN.csv --test TEST.csv --target COLUMN [--algorithm NAME]',
   'cli synth --rows N --features F --informative I --seed S --out-train A.csv --out-test B.csv [--classes C] [--redundant R]',
   REBUILD_USAGE,
+  ...TOKEN_USAGE,
 ];
 
 const USAGE = [
@@ -57,6 +59,14 @@ async function main(argv: string[]): Promise<void> {
     } catch (err) {
       throw new InputError((err as Error).message);
     }
+  } else if (command === 'token') {
+    let lines: string[];
+    try {
+      lines = await tokenCommand(rest);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    for (const line of lines) process.stdout.write(`${line}\n`);
   } else if (command === 'fit') fit(rest);
   else if (command === 'synth') synth(rest);
   else throw new InputError(command === undefined ? USAGE : `unknown command "${command}"\n${USAGE}`);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { request, UnreachableError, waitForJob } from './http-client';
+import { adminToken } from './api-token';
+import { request, UnreachableError, useToken, waitForJob } from './http-client';
 import { cleanIrisSamples, noisyIrisSamples, SETOSA } from './iris-samples';
 import { GENTOO, PENGUIN_BATCH } from './penguin-samples';
 
@@ -13,7 +14,7 @@ function defaultUrl(): string {
   return `http://127.0.0.1:${Number.isInteger(port) && port > 0 && port < 65536 ? port : 8000}`;
 }
 
-const USAGE = `usage: npm run demo -- [--url URL] [--reset]
+const USAGE = `usage: npm run demo -- [--url URL] [--token TOKEN] [--reset]
 
 Drives a running stack (start one with \`npm start\`): health, a prediction, a batch of
 correctly labeled samples (expected: activated), a batch of noisy ones (expected: rejected),
@@ -22,6 +23,8 @@ a batch trained, rolled back, and the activation timeline. Exits 1 if an outcome
 on a bad option.
 
   --url URL   the API (default ${defaultUrl()}: the PORT environment variable, else 8000)
+  --token T   an admin token (default: CT_ADMIN_TOKEN, else the one the API made on first
+              start in data/secrets/admin-token)
   --reset     first reset the model to its bootstrap version (the history is kept)
   -h, --help  this text`;
 
@@ -51,7 +54,7 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { url: { type: 'string', default: defaultUrl() }, reset: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { url: { type: 'string', default: defaultUrl() }, token: { type: 'string' }, reset: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -61,6 +64,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const base = values.url;
+  useToken(adminToken(values.token));
   const failures: string[] = [];
   const expect = (what: string, ok: boolean) => {
     console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);

@@ -19,15 +19,23 @@ export class UnreachableError extends Error {
   }
 }
 
+let bearer: string | undefined;
+
+/** Sends `Authorization: Bearer <token>` with every later request (undefined: none). */
+export function useToken(token: string | undefined): void {
+  bearer = token;
+}
+
 /** Sends a request with a JSON body (if any) and parses a JSON or problem+json answer. Throws UnreachableError if nothing answers. */
 export async function request<T = any>(
   base: string,
   method: string,
   path: string,
   body?: unknown,
-  headers: Record<string, string> = {},
+  given: Record<string, string> = {},
 ): Promise<Reply<T>> {
   const url = new URL(path, base);
+  const headers = bearer === undefined ? given : { authorization: `Bearer ${bearer}`, ...given };
   let res: Response;
   try {
     res = await fetch(url, {

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { request } from '../http-client';
+import { request, useToken } from '../http-client';
 import { PYTHON } from './fit';
 import { commandWorks, exited, FatalWait, freePort, makeTempDir, onCleanup, run, spawnTracked, stopChild, waitFor } from './procs';
 import { say, ROOT } from './util';
@@ -77,6 +77,9 @@ async function deletePrefixedKeys(url: string, prefix: string): Promise<number> 
 /** Our stack: API + trainer as separate processes; the API can be restarted with other settings. */
 export class OurStack {
   readonly prefix = `ctbench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** The stack's tokens (the bench's own requests go as admin, see useToken). */
+  readonly adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+  readonly clientToken = `bench-client-${randomBytes(16).toString('hex')}`;
   private readonly dir = makeTempDir('stack');
   readonly dataDir = join(this.dir, 'data');
   private redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -85,6 +88,10 @@ export class OurStack {
   private api: ChildProcess | undefined;
   private apiSettings = '';
   baseUrl = '';
+
+  constructor() {
+    useToken(this.adminToken);
+  }
 
   /** Redis: the configured one if it answers (true), else a private redis-server on a free port, if installed (false). */
   private async ensureRedis(): Promise<boolean> {
@@ -120,6 +127,16 @@ export class OurStack {
       CT_REDIS_PREFIX: this.prefix,
       LOG_LEVEL: 'info',
       CT_PREDICTION_LOG: 'true',
+      // Auth on, limits on with budgets the load never reaches: what they cost is measured,
+      // never a 429 (the predict section varies these to show the cost).
+      CT_ADMIN_TOKEN: this.adminToken,
+      CT_CLIENT_TOKEN: this.clientToken,
+      CT_RATE_PREDICT: '10000000',
+      CT_RATE_READ: '10000000',
+      CT_RATE_TRAIN: '10000000',
+      CT_RATE_ADMIN: '10000000',
+      CT_MAX_QUEUED_PER_MODEL: '1000000',
+      CT_MAX_QUEUED_PER_CALLER: '1000000',
       ...extra,
     };
   }
