@@ -29,7 +29,7 @@ export function roleGrants(role: Role, permission: Permission): boolean {
   return GRANTS[role].has(permission);
 }
 
-/** The least trusted roles that may do `permission`, for error messages ("needs a trainer or admin token"). */
+/** The roles that may do `permission`, least trusted first (for messages: "a trainer or admin token"). */
 export function rolesFor(permission: Permission): Role[] {
-  return ROLES.filter((r) => roleGrants(r, permission));
+  return ROLES.filter((r) => roleGrants(r, permission)).reverse();
 }

@@ -9,6 +9,21 @@ const repoRoot = resolve(__dirname, '../../..');
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** An empty variable counts as unset: compose passes `${CT_ADMIN_TOKEN:-}` through as "". */
+function emptyIsUnset<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema);
+}
+
+const tokenVariable = emptyIsUnset(
+  z
+    .string()
+    .trim()
+    .min(MIN_TOKEN_LENGTH, `at least ${MIN_TOKEN_LENGTH} characters`)
+    .regex(/^[\x21-\x7e]+$/, 'visible ASCII only')
+    .optional(),
+);
+const fileVariable = emptyIsUnset(z.string().min(1).optional());
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -26,10 +41,14 @@ const schema = z.object({
   CT_PREDICTION_LOG_MAX_AGE_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
   CT_PREDICTION_LOG_MAX_FILES: z.coerce.number().int().min(1).max(1000).default(8),
   /** HMAC key for token digests; by default made on first start under `<data>/secrets/`. */
-  CT_TOKEN_SECRET: z.string().min(32).optional(),
-  ...tokenVariables('ADMIN'),
-  ...tokenVariables('TRAINER'),
-  ...tokenVariables('CLIENT'),
+  CT_TOKEN_SECRET: emptyIsUnset(z.string().min(32).optional()),
+  /** A role's token, or a file holding it (`_FILE`: compose's and Kubernetes' secrets). */
+  CT_ADMIN_TOKEN: tokenVariable,
+  CT_ADMIN_TOKEN_FILE: fileVariable,
+  CT_TRAINER_TOKEN: tokenVariable,
+  CT_TRAINER_TOKEN_FILE: fileVariable,
+  CT_CLIENT_TOKEN: tokenVariable,
+  CT_CLIENT_TOKEN_FILE: fileVariable,
   /** Whether `/predict` needs a token (`required`) or is open to anyone (`open`). */
   CT_AUTH_PREDICT: z.enum(['open', 'required']).default('open'),
   /** Whether the catalogue, history and jobs need a token (`required`) or are open (`open`). */
@@ -44,11 +63,6 @@ const schema = z.object({
   CT_MAX_QUEUED_PER_CALLER: z.coerce.number().int().min(1).default(10),
 });
 
-/** `CT_<ROLE>_TOKEN` and `CT_<ROLE>_TOKEN_FILE` (a file holding it: compose's and Kubernetes' secrets). */
-function tokenVariables<R extends string>(role: R) {
-  const token = z.string().trim().min(MIN_TOKEN_LENGTH, `at least ${MIN_TOKEN_LENGTH} characters`).regex(/^[\x21-\x7e]+$/, 'visible ASCII only');
-  return { [`CT_${role}_TOKEN`]: token.optional(), [`CT_${role}_TOKEN_FILE`]: z.string().min(1).optional() } as Record<`CT_${R}_TOKEN` | `CT_${R}_TOKEN_FILE`, z.ZodOptional<z.ZodString>>;
-}
 
 /** The API's settings, parsed once from the environment. */
 export interface ApiConfig {

@@ -35,10 +35,16 @@ const headersOf = (limit: number, res: RateLimiterRes): RateHeaders => ({
 export class RateLimits {
   private readonly limiters = new Map<Budget, RateLimiterRedis>();
 
+  /**
+   * @param rates requests per window for each budget
+   * @param windowSeconds the window: 1 s in service (rates are per second); tests lengthen it
+   *   so that a burst cannot straddle two windows
+   */
   constructor(
     redis: Redis,
     prefix: string,
     readonly rates: Rates,
+    private readonly windowSeconds = 1,
   ) {
     for (const [budget, points] of Object.entries(rates) as [Budget, number][]) {
       if (points <= 0) continue;
@@ -48,10 +54,10 @@ export class RateLimits {
           storeClient: redis,
           keyPrefix: `${prefix}:rl:${budget}`,
           points,
-          duration: 1,
+          duration: windowSeconds,
           rejectIfRedisNotReady: true,
           inMemoryBlockOnConsumed: points,
-          insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
+          insuranceLimiter: new RateLimiterMemory({ points, duration: windowSeconds }),
         }),
       );
     }
@@ -72,7 +78,7 @@ export class RateLimits {
         // Both stores failing leaves an Error: let the request through rather than fail it.
         if (!(rejected instanceof RateLimiterRes)) return {};
         const headers = headersOf(limit, rejected);
-        throw new ApiError('rate_limited', `more than ${limit} ${budget} request(s) per second from this caller`, [], {
+        throw new ApiError('rate_limited', `more than ${limit} ${budget} request(s) per ${this.windowSeconds === 1 ? 'second' : `${this.windowSeconds} s`} from this caller`, [], {
           ...headers,
           'Retry-After': headers['RateLimit-Reset'] as string,
         });

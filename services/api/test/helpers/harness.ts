@@ -139,6 +139,8 @@ export interface SecuritySettings {
   rates: Rates;
   jobCaps: { perModel: number; perCaller: number };
   tokenCacheMs: number;
+  /** The rate limits' window (1 s in service). */
+  rateWindowSeconds: number;
 }
 
 const DEFAULT_SECURITY: SecuritySettings = {
@@ -147,6 +149,7 @@ const DEFAULT_SECURITY: SecuritySettings = {
   rates: { predict: 0, read: 0, train: 0, admin: 0 },
   jobCaps: { perModel: 1000, perCaller: 1000 },
   tokenCacheMs: 500,
+  rateWindowSeconds: 1,
 };
 
 /** Wires the API as `main.ts` does (optionally without the pub/sub subscriber) and listens on port 0. */
@@ -176,7 +179,7 @@ export async function startApi(opts: {
   const tokens = new TokenStore(queues.redis, opts.prefix, secret);
   const pipeline = new RequestPipeline({
     authenticator: new Authenticator({ secret, store: tokens, staticTokens: sec.staticTokens, cacheMs: sec.tokenCacheMs }),
-    limits: new RateLimits(queues.redis, opts.prefix, sec.rates),
+    limits: new RateLimits(queues.redis, opts.prefix, sec.rates, sec.rateWindowSeconds),
     open: sec.open,
     logger,
   });
