@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { loadConfig as loadTrainerConfig } from '../services/trainer/src/config';
+import { loadConfig as loadApiConfig } from '../services/api/src/config';
 
 const ROOT = join(__dirname, '..');
 const DOCKERFILE = 'docker/Dockerfile';
@@ -254,9 +255,19 @@ describeCompose(composeTitle, () => {
     services = asMap(config.services, 'services');
   });
 
-  test('defines exactly redis, api and trainer, and the four named volumes', () => {
+  test('defines exactly redis, api and trainer, and the five named volumes', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'trainer']);
-    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['inbox', 'models', 'redis-data', 'results']);
+    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['inbox', 'models', 'redis-data', 'results', 'secrets']);
+  });
+
+  test('api: tokens pass through the environment (empty when unset), its secrets live in their own volume', () => {
+    const api = svc('api');
+    const env = asMap(api.environment, 'api.environment');
+    for (const name of ['CT_ADMIN_TOKEN', 'CT_TRAINER_TOKEN', 'CT_CLIENT_TOKEN', 'CT_TOKEN_SECRET']) expect(name in env).toBe(true);
+    // The api's own parser accepts what compose passes when nothing is set.
+    const parsed = loadApiConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v ?? '')])));
+    expect(parsed.tokens).toEqual([]);
+    expect(JSON.stringify(api.volumes)).toMatch(/secrets.*\/data\/secrets/);
   });
 
   test('compose.yaml has no top-level name: (docker-compose 1.29 refuses it)', () => {
