@@ -7,7 +7,8 @@ import { MAX_COMPARED } from './routes/compare';
 import { rollbackRequestSchema } from './routes/jobs';
 import { archiveModelQuerySchema, registerModelRequestSchema } from './routes/registration';
 import { registerRegistryPaths } from './openapi-registry';
-import { healthSchema, modelInfoSchema } from './registry-schemas';
+import { registerTokenPaths, withSecurity } from './openapi-security';
+import { compareResponseSchema, healthSchema, modelInfoSchema, rowPredictionSchema, rowPredictionShape, trustedEvalInfoSchema } from './registry-schemas';
 
 const problem = z
   .object({
@@ -40,20 +41,12 @@ const job = z
   })
   .meta({ id: 'Job' });
 
-const rowPrediction = {
-  prediction: z.number().int().meta({ description: 'class index' }),
-  class_name: z.string(),
-  probabilities: z.array(z.number()).meta({ description: 'one per class, in class order; they sum to 1' }),
-  probabilities_by_class: z.record(z.string(), z.number()),
-  imputed: z.array(z.string()).optional().meta({ description: 'features that were missing and filled by the version (only when some were)' }),
-};
-
 const predictionSchema = z
-  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), ...rowPrediction })
+  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), ...rowPredictionShape })
   .meta({ id: 'Prediction', description: 'one row' });
 
 const batchPredictionSchema = z
-  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), predictions: z.array(z.object(rowPrediction)) })
+  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), predictions: z.array(rowPredictionSchema) })
   .meta({ id: 'BatchPrediction', description: 'answer to { records: [...] }, rows in order' });
 
 const predictionAnswer = z.union([predictionSchema, batchPredictionSchema]);
@@ -128,7 +121,7 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     path: '/model/trusted-eval',
     operationId: 'getTrustedEval',
     summary: 'The trusted evaluation rows: how many, per class, their hash, what set them, and the served version\'s accuracy on them',
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'trusted rows'), ...problems(503) },
+    responses: { 200: json(trustedEvalInfoSchema, 'the trusted rows (counted, not listed)'), ...problems(503) },
   });
   registry.registerPath({
     method: 'put',
@@ -163,7 +156,7 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
       query: z.object({ models: z.string().optional().meta({ description: 'comma-separated model names, each optionally @version; or a "models" array in the body' }) }),
       body: { content: { 'application/json': { schema: z.union([s.row, s.batch]) } } },
     },
-    responses: { 200: json(z.record(z.string(), z.unknown()), "each model's predictions or its own error, and the agreement per row"), ...problems(400, 413, 415, 422) },
+    responses: { 200: json(compareResponseSchema, "each model's predictions or its own error, and the agreement per row"), ...problems(400, 413, 415, 422) },
   });
   for (const other of specs) {
     registry.registerPath({
@@ -206,13 +199,14 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 404, 409, 422, 503) },
   });
   registerRegistryPaths(registry, specs, { json, problems, job });
+  registerTokenPaths(registry, { json, problems, job });
   const generator = new OpenApiGeneratorV31(registry.definitions);
-  return generator.generateDocument({
+  return withSecurity(generator.generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'CT stack inference API',
       version: '0.1.0',
       description: `Serves the active version of each model and queues training jobs. Bodies up to ${MAX_BODY_BYTES} bytes. Every path also exists as /models/{model}/... for each model.`,
     },
-  });
+  }));
 }
