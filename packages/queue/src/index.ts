@@ -5,3 +5,5 @@ export * from './names';
 export * from './redis-connection';
 export * from './service-env';
 export * from './settle-within';
+export * from './feedback-keys';
+export * from './automation-config';

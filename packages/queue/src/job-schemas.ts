@@ -1,5 +1,6 @@
 import { dataReportSchema, labeledSetSchema, modelNameSchema, policySchema, VERSION_PATTERN, type DataReport, type GateDecision, type ModelScore } from '@ct/core';
 import { z } from 'zod';
+import { triggerSchema } from './automation-config';
 
 /**
  * Who asked for a job: the name and role of the caller's token (never the token), null for
@@ -18,6 +19,8 @@ const common = {
   model: modelNameSchema,
   /** Absent in jobs queued before tokens existed. */
   actor: actorSchema.nullable().optional(),
+  /** Set on the jobs the automation queued: which rule fired and why, with the numbers. */
+  trigger: triggerSchema.optional(),
   /** Request id of the HTTP call that queued the job, propagated into the trainer's logs. */
   request_id: z.string().nullable(),
   /** sha256 of the request body: a second request with the same Idempotency-Key must match it. */

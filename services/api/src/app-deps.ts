@@ -7,6 +7,8 @@ import type { ModelCatalog } from './model-catalog';
 import type { RequestPipeline } from './pipeline/request-pipeline';
 import type { PredictionLog } from './prediction-log';
 import type { TokenStore } from '@ct/auth';
+import type { FeedbackStore } from './feedback/feedback-store';
+import type { PredictionIndex } from './feedback/prediction-index';
 
 /** Everything the Express app needs; `main.ts` wires the real ones, tests their own. */
 export interface AppDeps {
@@ -21,6 +23,14 @@ export interface AppDeps {
   pipeline: RequestPipeline;
   /** The tokens made at run time (admin routes); undefined when only static tokens exist. */
   tokens: TokenStore | undefined;
+  /** Labels for served predictions (the feedback loop). */
+  feedback: FeedbackStore;
+  /** Every served prediction by id, for feedback; written off the hot path. */
+  predictionIndex: PredictionIndex;
+  /** The Redis key prefix (queues, limits, feedback). */
+  redisPrefix: string;
+  /** Feedback settings: the default window of live quality. */
+  qualityWindowS: number;
   /** Most jobs queued or running on one model, and of those, from one caller (429 past it). */
   jobCaps: { perModel: number; perCaller: number };
   /**

@@ -11,6 +11,8 @@ import { modelInfoHandler } from './routes/model-info';
 import { trustedEvalInfoHandler } from './routes/trusted-eval';
 import { archiveModelHandler, registerModelHandler } from './routes/registration';
 import { expressSteps } from './pipeline/express-steps';
+import { feedbackHandler, qualityHandler } from './routes/feedback';
+import { automationInfoHandler, automationUpdateHandler } from './routes/automation';
 import { createTokenHandler, listTokensHandler, revokeTokenHandler } from './routes/tokens';
 import { activationsHandler } from './routes/activations';
 import { historyHandler } from './routes/history';
@@ -85,6 +87,12 @@ export function createApp(deps: AppDeps): Express {
   // Registration at run time and archiving: jobs on the registry queue.
   app.post('/models', guard('admin'), body, registerModelHandler(deps));
   app.delete('/models/:model', admin, archiveModelHandler(deps));
+
+  // The feedback loop: labels for served predictions, live quality and drift.
+  app.post('/models/:model/feedback', guard('feedback'), body, feedbackHandler(deps, resolve));
+  app.get('/models/:model/quality', read, qualityHandler(deps, resolve, deps.qualityWindowS));
+  app.get('/models/:model/automation', read, automationInfoHandler(deps, resolve));
+  app.put('/models/:model/automation', admin, body, automationUpdateHandler(deps, resolve));
 
   // Tokens made at run time (the environment's are configured, not managed here).
   app.post('/tokens', guard('admin'), body, createTokenHandler(deps));

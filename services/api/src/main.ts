@@ -10,6 +10,8 @@ import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
+import { FeedbackStore } from './feedback/feedback-store';
+import { PredictionIndex } from './feedback/prediction-index';
 import { Authenticator } from './security/authenticator';
 import { RateLimits } from './security/rate-limits';
 import { staticTokensOf } from './security/static-tokens';
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
   await catalog.start();
   await cache.start();
   const shutdown = new AbortController();
+  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, logger });
+  const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: predictionIndex });
   const server: Server = createServer({
     dataDir: config.dataDir,
     catalog,
@@ -76,6 +80,10 @@ async function main(): Promise<void> {
     pipeline,
     tokens,
     jobCaps: { perModel: config.maxQueuedPerModel, perCaller: config.maxQueuedPerCaller },
+    feedback,
+    predictionIndex,
+    redisPrefix: config.redisPrefix,
+    qualityWindowS: config.qualityWindowS,
     shutdown: shutdown.signal,
   });
   server.listen(config.port, config.host);
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
       catalog.close();
       cache.close();
       subscriber.close();
-      void Promise.all([predictionLog.close(), queues.close()]).finally(() => logger.flush(() => process.exit(0)));
+      void Promise.all([predictionLog.close(), predictionIndex.close().then(() => queues.close())]).finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
   };

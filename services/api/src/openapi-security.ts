@@ -57,6 +57,8 @@ export function permissionOf(method: string, path: string): Permission | undefin
   if (m === 'post' && (/\/predict$/.test(path) || path === '/predict/compare')) return 'predict';
   if (path.startsWith('/tokens')) return 'admin';
   if (/\/model\/history$/.test(path) || /\/model\/trusted-eval$/.test(path)) return m === 'get' ? 'read' : 'admin';
+  if (/\/automation$/.test(path)) return m === 'get' ? 'read' : 'admin';
+  if (/\/feedback$/.test(path)) return 'feedback';
   if (/\/rollback$/.test(path) || (path === '/models' && m === 'post') || (/^\/models\/[^/]+$/.test(path) && m === 'delete')) return 'admin';
   if (m === 'post' && /\/train$/.test(path)) return 'train';
   return 'read';

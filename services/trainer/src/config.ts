@@ -22,6 +22,8 @@ const schema = z.object({
    * `models/*` for models registered or archived elsewhere (pub/sub is the fast path).
    */
   CT_CATALOG_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /** How often the automatic actions configured per model are evaluated. */
+  CT_AUTOMATION_POLL_MS: z.coerce.number().int().min(100).default(2000),
 });
 
 /** The trainer's settings, parsed once from the environment. */
@@ -36,6 +38,7 @@ export interface TrainerConfig {
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly catalogPollMs: number;
+  readonly automationPollMs: number;
 }
 
 /**
@@ -55,5 +58,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     lockDurationMs: e.CT_LOCK_DURATION_MS,
     stalledIntervalMs: e.CT_STALLED_INTERVAL_MS,
     catalogPollMs: e.CT_CATALOG_POLL_MS,
+    automationPollMs: e.CT_AUTOMATION_POLL_MS,
   });
 }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     pollIntervalMs: config.catalogPollMs,
+    automationPollMs: config.automationPollMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger,
   });

@@ -13,6 +13,7 @@ export const ERROR_TABLE = {
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   idempotency_conflict: { status: 409, title: 'Idempotency-Key reused with a different body' },
+  gone: { status: 410, title: 'It existed once and is gone (past the retention window)' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   rate_limited: { status: 429, title: 'Too many requests; retry after the time given' },
   too_many_jobs: { status: 429, title: 'Too many queued jobs; retry when some have finished' },

@@ -22,6 +22,8 @@ import { ModelCache } from '../../src/model-cache';
 import { ModelCatalog } from '../../src/model-catalog';
 import { PredictionLog } from '../../src/prediction-log';
 import { RequestPipeline } from '../../src/pipeline/request-pipeline';
+import { FeedbackStore } from '../../src/feedback/feedback-store';
+import { PredictionIndex } from '../../src/feedback/prediction-index';
 import { Authenticator, type StaticToken } from '../../src/security/authenticator';
 import type { OpenAccess } from '../../src/security/authorize';
 import { RateLimits, type Rates } from '../../src/security/rate-limits';
@@ -129,6 +131,7 @@ export interface ApiHandle {
   queues: JobQueues;
   subscriber: ActivationSubscriber | undefined;
   predictionLog: PredictionLog;
+  predictionIndex: PredictionIndex;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,8 @@ export async function startApi(opts: {
   subscriber?: boolean;
   predictionLog?: boolean;
   logger?: Logger;
+  /** How long predictions can get feedback (1 day by default). */
+  feedbackRetentionS?: number;
   /** Auth and limits; by default the TEST_TOKENS, predict open, reads required, no rate limits, caps of 1,000. */
   security?: Partial<SecuritySettings>;
 }): Promise<ApiHandle> {
@@ -183,7 +188,24 @@ export async function startApi(opts: {
     open: sec.open,
     logger,
   });
-  const server = createServer({ dataDir: opts.dataDir, catalog, cache, queues, predictionLog, logger, pipeline, tokens, jobCaps: sec.jobCaps });
+  const retentionS = opts.feedbackRetentionS ?? 86_400;
+  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, logger });
+  const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: predictionIndex });
+  const server = createServer({
+    dataDir: opts.dataDir,
+    catalog,
+    cache,
+    queues,
+    predictionLog,
+    logger,
+    pipeline,
+    tokens,
+    jobCaps: sec.jobCaps,
+    feedback,
+    predictionIndex,
+    redisPrefix: opts.prefix,
+    qualityWindowS: 3600,
+  });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => res());
@@ -198,6 +220,7 @@ export async function startApi(opts: {
     queues,
     subscriber,
     predictionLog,
+    predictionIndex,
     close: () =>
       (closing ??= (async () => {
         server.closeAllConnections();
@@ -206,6 +229,7 @@ export async function startApi(opts: {
         cache.close();
         subscriber?.close();
         await predictionLog.close();
+        await predictionIndex.close();
         await queues.close();
       })()),
   };

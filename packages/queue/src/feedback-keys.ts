@@ -1,0 +1,33 @@
+/**
+ * The Redis keys of the feedback loop, shared by the API (which writes predictions and
+ * feedback) and the trainer (which reads the tallies and takes the pending rows). One place,
+ * so the two never disagree on a name.
+ */
+export const feedbackKeys = (prefix: string) => ({
+  /** A served prediction, by id (with a TTL: the retention window). */
+  prediction: (id: string) => `${prefix}:fb:pred:${id}`,
+  /** The label given to a prediction, by id (same TTL). */
+  label: (id: string) => `${prefix}:fb:label:${id}`,
+  /** Hash of minute buckets' counters for one version: `pred:<k>` predictions of class k, `n`, `correct`, `n:<k>`, `correct:<k>` labels. */
+  tally: (model: string, version: string, minute: number) => `${prefix}:fb:tally:${model}:${version}:${minute}`,
+  /** Hash of one version's label counters since it first served (`n`, `correct`): what the automatic rollback compares. */
+  tallyTotal: (model: string, version: string) => `${prefix}:fb:total:${model}:${version}`,
+  /** Sorted set of the versions of a model that served predictions, scored by the last minute they did. */
+  versions: (model: string) => `${prefix}:fb:versions:${model}`,
+  /** Hash, prediction id -> labeled row not yet used for training. */
+  pending: (model: string) => `${prefix}:fb:pending:${model}`,
+  /** List of the latest inputs a version served (newest first, capped), for drift. */
+  inputs: (model: string, version: string) => `${prefix}:fb:inputs:${model}:${version}`,
+  /** The automatic actions an admin configured for a model (JSON). */
+  automation: (model: string) => `${prefix}:auto:config:${model}`,
+  /** The automation's lock of a model: never two automatic actions of one model at once. */
+  automationLock: (model: string) => `${prefix}:auto:lock:${model}`,
+  /** The id of a model's latest automatic job, to wait for it before the next one. */
+  automationJob: (model: string) => `${prefix}:auto:job:${model}`,
+});
+
+/** Minutes since the epoch: the tally bucket of a time in ms. */
+export const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
+
+/** Latest inputs kept per version for drift. */
+export const RECENT_INPUTS = 1000;

@@ -1,0 +1,137 @@
+import type { RawValue } from '@ct/core';
+import { feedbackKeys, minuteOf, RECENT_INPUTS } from '@ct/queue';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** A served prediction as the index keeps it: enough to turn a label into a training row. */
+export interface IndexedPrediction {
+  /** model */
+  m: string;
+  /** version */
+  v: string;
+  /** the row's cells in the spec's feature order (null: missing, imputed) */
+  x: RawValue[];
+  /** predicted class index */
+  y: number;
+  /** when, Unix ms */
+  t: number;
+}
+
+interface Pending {
+  id: string;
+  json: string;
+}
+
+/**
+ * Every prediction by id in Redis (shared by every API replica, kept for the retention
+ * window), so feedback finds its input without a scan of the log and without the client
+ * sending it again; plus each version's class mix per minute and its latest inputs (for
+ * drift). Off the hot path: `record` only buffers; a timer writes the buffer in one pipeline
+ * every `flushMs`. While Redis is down the buffer is dropped (counted and logged): a
+ * prediction is never held up or refused for its index, and feedback on it gets a 404.
+ */
+export class PredictionIndex {
+  private entries: Pending[] = [];
+  private readonly mix = new Map<string, number>();
+  private readonly inputs = new Map<string, string[]>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly keys: ReturnType<typeof feedbackKeys>;
+  private flushing: Promise<void> | undefined;
+  private dropped = 0;
+  private closed = false;
+
+  constructor(
+    private readonly opts: { redis: Redis; prefix: string; retentionS: number; flushMs?: number; maxBuffered?: number; logger: Logger },
+  ) {
+    this.keys = feedbackKeys(opts.prefix);
+    this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
+    this.timer.unref();
+  }
+
+  /** Buffers one prediction. Cheap: a string and two counter updates. */
+  record(id: string, model: string, version: string, x: RawValue[], y: number, t: number): void {
+    if (this.closed) return;
+    if (this.entries.length >= (this.opts.maxBuffered ?? 50_000)) {
+      this.dropped++;
+      return;
+    }
+    const cells = JSON.stringify(x);
+    this.entries.push({ id, json: `{"m":${JSON.stringify(model)},"v":${JSON.stringify(version)},"x":${cells},"y":${y},"t":${t}}` });
+    const mixKey = `${model}\n${version}\n${minuteOf(t)}\n${y}`;
+    this.mix.set(mixKey, (this.mix.get(mixKey) ?? 0) + 1);
+    const inputsKey = `${model}\n${version}`;
+    let recent = this.inputs.get(inputsKey);
+    if (!recent) this.inputs.set(inputsKey, (recent = []));
+    recent.push(cells);
+    if (recent.length > 2 * RECENT_INPUTS) recent.splice(0, recent.length - RECENT_INPUTS);
+  }
+
+  /** Writes the buffer in one pipeline; one flush at a time. */
+  flush(): Promise<void> {
+    if (this.flushing || this.entries.length === 0) return this.flushing ?? Promise.resolve();
+    const entries = this.entries;
+    const mix = [...this.mix];
+    const inputs = [...this.inputs];
+    this.entries = [];
+    this.mix.clear();
+    this.inputs.clear();
+    const { redis, retentionS, logger } = this.opts;
+    if (redis.status !== 'ready') {
+      this.dropped += entries.length;
+      logger.warn({ dropped: entries.length, dropped_total: this.dropped }, 'redis unavailable: predictions not indexed (feedback on them will be a 404)');
+      return Promise.resolve();
+    }
+    const pipe = redis.pipeline();
+    for (const e of entries) pipe.set(this.keys.prediction(e.id), e.json, 'EX', retentionS);
+    for (const [key, n] of mix) {
+      const [model, version, minute, y] = key.split('\n') as [string, string, string, string];
+      const tally = this.keys.tally(model, version, Number(minute));
+      pipe.hincrby(tally, `pred:${y}`, n);
+      pipe.expire(tally, retentionS);
+      pipe.zadd(this.keys.versions(model), 'GT', Number(minute), version);
+    }
+    for (const [key, rows] of inputs) {
+      const [model, version] = key.split('\n') as [string, string];
+      const list = this.keys.inputs(model, version);
+      pipe.lpush(list, ...rows.slice(-RECENT_INPUTS));
+      pipe.ltrim(list, 0, RECENT_INPUTS - 1);
+      pipe.expire(list, retentionS);
+    }
+    this.flushing = pipe.exec().then(
+      () => undefined,
+      (err: Error) => {
+        this.dropped += entries.length;
+        logger.warn({ err: err.message, dropped: entries.length }, 'prediction index write failed');
+      },
+    );
+    return this.flushing.finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  /** The indexed predictions for `ids`, in order (undefined: not found, or expired). */
+  async lookup(ids: readonly string[]): Promise<(IndexedPrediction | undefined)[]> {
+    if (ids.length === 0) return [];
+    const raw = await this.opts.redis.mget(...ids.map((id) => this.keys.prediction(id)));
+    return raw.map((r) => {
+      if (r === null) return undefined;
+      try {
+        return JSON.parse(r) as IndexedPrediction;
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
+  /** How many predictions were not indexed (Redis down, buffer full). */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  /** Stops the timer and writes what is buffered. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
