@@ -7,6 +7,7 @@ import { MAX_COMPARED } from './routes/compare';
 import { rollbackRequestSchema } from './routes/jobs';
 import { archiveModelQuerySchema, registerModelRequestSchema } from './routes/registration';
 import { registerRegistryPaths } from './openapi-registry';
+import { registerRunPaths } from './openapi-runs';
 import { registerTokenPaths, withSecurity } from './openapi-security';
 import { compareResponseSchema, healthSchema, modelInfoSchema, rowPredictionSchema, rowPredictionShape, trustedEvalInfoSchema } from './registry-schemas';
 
@@ -42,11 +43,15 @@ const job = z
   .meta({ id: 'Job' });
 
 const predictionSchema = z
-  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), ...rowPredictionShape })
+  .object({ prediction_id: z.string().meta({ description: "the row's id (UUIDv7), for feedback" }), model: z.string(), model_version: z.string(), ...rowPredictionShape })
   .meta({ id: 'Prediction', description: 'one row' });
 
 const batchPredictionSchema = z
-  .object({ prediction_id: z.string(), model: z.string(), model_version: z.string(), predictions: z.array(rowPredictionSchema) })
+  .object({
+    model: z.string(),
+    model_version: z.string(),
+    predictions: z.array(rowPredictionSchema.extend({ prediction_id: z.string().meta({ description: "the row's id, for feedback" }) }).meta({ id: 'BatchRowPrediction' })),
+  })
   .meta({ id: 'BatchPrediction', description: 'answer to { records: [...] }, rows in order' });
 
 const predictionAnswer = z.union([predictionSchema, batchPredictionSchema]);
@@ -199,6 +204,7 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
     responses: { 202: json(job, 'queued'), 200: json(job, 'finished within Prefer: wait'), ...problems(400, 404, 409, 422, 503) },
   });
   registerRegistryPaths(registry, specs, { json, problems, job });
+  registerRunPaths(registry, specs, { json, problems, job });
   registerTokenPaths(registry, { json, problems, job });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return withSecurity(generator.generateDocument({

@@ -1,12 +1,14 @@
 import { argmaxRows, predictProbaRows, type RawValue } from '@ct/core';
-import { randomUUID } from 'node:crypto';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
+import { newPredictionId } from '../feedback/prediction-id';
 import type { LoadedModel } from '../model-cache';
 import { parseOrThrow } from '../validate';
 
 /** One row's prediction as the API answers it. */
 export interface RowPrediction {
+  /** The row's id in a batch answer (a single row's id leads the answer instead): what feedback names. */
+  prediction_id?: string;
   prediction: number;
   class_name: string;
   probabilities: number[];
@@ -19,7 +21,7 @@ export interface RowPrediction {
  * Validates a parsed `/predict` body (one row, or `{ records: [...] }`) against the model's
  * schemas and predicts every row with `loaded`. Throws ApiError on a bad body.
  */
-export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel, body: unknown): { isBatch: boolean; predictions: RowPrediction[] } {
+export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel, body: unknown): { isBatch: boolean; predictions: RowPrediction[]; raw: RawValue[][]; labels: ArrayLike<number> } {
   const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'records' in body;
   const rows = isBatch ? parseOrThrow(schemas.batch, body).records : [parseOrThrow(schemas.row, body)];
   // Plain loops: this runs for every request on the hot path.
@@ -59,7 +61,7 @@ export function predictRows({ spec, schemas }: ModelContext, loaded: LoadedModel
     const imputed = missing?.[i];
     predictions[i] = { prediction: label, class_name: classes[label] as string, probabilities, probabilities_by_class: byClass, ...(imputed && imputed.length > 0 ? { imputed } : {}) };
   }
-  return { isBatch, predictions };
+  return { isBatch, predictions, raw, labels };
 }
 
 /**
@@ -71,13 +73,24 @@ export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version
   // One read of the served reference: a reload during this request cannot mix versions.
   const loaded = version ?? deps.cache.get(ctx.spec.name);
   if (!loaded) throw new ApiError('model_not_ready', `model ${ctx.spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
-  const { isBatch, predictions } = predictRows(ctx, loaded, body);
-  const predictionId = randomUUID();
+  const { isBatch, predictions, raw, labels } = predictRows(ctx, loaded, body);
   const modelVersion = loaded.artifact.version;
+  const model = ctx.spec.name;
+  // One id per row, indexed (off the hot path) so feedback can name the row it labels.
+  const now = Date.now();
+  const { predictionIndex } = deps;
+  let predictionId = '';
+  for (let i = 0; i < predictions.length; i++) {
+    const id = newPredictionId(now);
+    if (i === 0) predictionId = id;
+    if (isBatch) (predictions[i] as RowPrediction).prediction_id = id;
+    predictionIndex.record(id, model, modelVersion, raw[i] as RawValue[], labels[i] as number, now);
+  }
   // Serialized once for both the answer and the prediction log: on the hot path this is
   // the largest piece of work after the HTTP exchange itself.
   const outputJson = JSON.stringify(isBatch ? { predictions } : predictions[0]);
   deps.predictionLog.write({ prediction_id: predictionId, model: ctx.spec.name, version: modelVersion, input: body, outputJson });
-  const head = JSON.stringify({ prediction_id: predictionId, model: ctx.spec.name, model_version: modelVersion });
+  // A single row's id leads the answer (the lab's shape); a batch's ids are in its rows.
+  const head = JSON.stringify(isBatch ? { model, model_version: modelVersion } : { prediction_id: predictionId, model, model_version: modelVersion });
   return `${head.slice(0, -1)},${outputJson.slice(1)}`;
 }

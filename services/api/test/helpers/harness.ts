@@ -249,6 +249,7 @@ export async function startTrainer(opts: { dataDir: string; prefix: string; redi
     specs: SPECS.filter((s) => (opts.models ?? [irisSpec.name]).includes(s.name)),
     catalog: SPECS,
     pollIntervalMs: opts.pollIntervalMs ?? 500,
+    automationPollMs: 200,
     lockDurationMs: 30_000,
     shutdownTimeoutMs: 5_000,
     logger: opts.logger ?? silentLogger(),
