@@ -13,12 +13,14 @@ import { archiveModelHandler, registerModelHandler } from './routes/registration
 import { expressSteps } from './pipeline/express-steps';
 import { feedbackHandler, qualityHandler } from './routes/feedback';
 import { automationInfoHandler, automationUpdateHandler } from './routes/automation';
+import { driftHandler } from './routes/drift';
 import { createTokenHandler, listTokensHandler, revokeTokenHandler } from './routes/tokens';
 import { activationsHandler } from './routes/activations';
 import { historyHandler } from './routes/history';
 import { modelHealthHandler, modelJobHandler } from './routes/model-aliases';
 import { modelDetailHandler, modelListHandler } from './routes/models';
 import { rootHandler } from './routes/root';
+import { runCompareHandler, runSearchHandler } from './routes/runs';
 import { versionDetailHandler, versionListHandler } from './routes/versions';
 
 /**
@@ -91,8 +93,12 @@ export function createApp(deps: AppDeps): Express {
   // The feedback loop: labels for served predictions, live quality and drift.
   app.post('/models/:model/feedback', guard('feedback'), body, feedbackHandler(deps, resolve));
   app.get('/models/:model/quality', read, qualityHandler(deps, resolve, deps.qualityWindowS));
+  app.get('/models/:model/drift', read, driftHandler(deps, resolve));
   app.get('/models/:model/automation', read, automationInfoHandler(deps, resolve));
   app.put('/models/:model/automation', admin, body, automationUpdateHandler(deps, resolve));
+  // Experiment tracking: every attempt that fitted a candidate is a run (routes/runs.ts).
+  app.get('/models/:model/runs', read, runSearchHandler(deps, resolve));
+  app.get('/runs/compare', guard('read'), runCompareHandler(deps));
 
   // Tokens made at run time (the environment's are configured, not managed here).
   app.post('/tokens', guard('admin'), body, createTokenHandler(deps));

@@ -119,6 +119,50 @@ describe('feedback on predictions, two replicas', () => {
   });
 });
 
+describe('drift of the inputs against the training rows', () => {
+  let dataDir: string;
+  let prefix: string;
+  let api: ApiHandle;
+
+  beforeAll(async () => {
+    dataDir = await makeTempDir();
+    const pipeline = createPipeline(dataDir);
+    await pipeline.run({ kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' });
+    await pipeline.close();
+    prefix = uniquePrefix();
+    api = await startApi({ dataDir, prefix, predictionLog: false });
+    await eventually(async () => (await api.client.get('/health')).status === 200, 10_000, 'served');
+  });
+  afterAll(async () => {
+    await api.close();
+    await cleanupRedis(prefix);
+    await removeDir(dataDir);
+  });
+
+  it('tests each feature the Evidently way (KS up to 1,000 reference rows) and the model by the share drifted', async () => {
+    const empty = await api.client.get('/models/iris/drift');
+    expect(empty.body).toMatchObject({ current: { rows: 0 }, drift: null });
+    // Inputs like the training rows: no drift. Then only setosas: petals drift.
+    await api.client.post('/predict', { json: { records: rows.map(features) }, token: null });
+    await api.predictionIndex.flush();
+    const same = await api.client.get('/models/iris/drift');
+    // The bootstrap trains on 80 % of the bundled rows (the rest judge candidates).
+    expect(same.body.reference.rows).toBe(120);
+    expect(same.body.current.rows).toBe(150);
+    expect(same.body.features.map((f: { test: string }) => f.test)).toEqual(['ks', 'ks', 'ks', 'ks']);
+    expect(same.body.drift.drifted).toBe(false);
+    await api.client.post('/predict', { json: { records: Array.from({ length: 400 }, () => SETOSA) }, token: null });
+    await api.predictionIndex.flush();
+    const shifted = await api.client.get('/models/iris/drift');
+    expect(shifted.body.current.rows).toBe(550);
+    const petal = shifted.body.features.find((f: { feature: string }) => f.feature === 'petal_length');
+    expect(petal).toMatchObject({ kind: 'numeric', test: 'ks', drifted: true });
+    expect(petal.pValue).toBeLessThan(0.05);
+    expect(shifted.body.drift).toMatchObject({ drifted: true });
+    expect((await api.client.get('/models/iris/drift?version=v9.0-000000')).status).toBe(404);
+  });
+});
+
 describe('automatic rollback and retraining from feedback', () => {
   let stack: Stack;
 
