@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClassifierAlgorithm, FitReport, TrainedClassifier } from './classifier';
+import { KnnScreen, TILE_ROWS } from './knn-screen';
 import type { FeatureMatrix } from './matrix';
 
 /** Hyperparameters of {@link knn}; defaults are scikit-learn's `KNeighborsClassifier()`. */
@@ -69,11 +70,11 @@ const MAX_ABS_FEATURE = 1e100;
 const QUERY_BLOCK = 64;
 
 /**
- * Training rows per block: about 32 KiB of features (an L1 data cache), a multiple of 4 for
- * the 4 x 4 kernel, at least 4.
+ * Training rows per block: about 32 KiB of features (an L1 data cache) streamed past a block
+ * of queries, a multiple of the kernel's {@link TILE_ROWS}; limits are refreshed between blocks.
  */
 function trainingBlock(d: number): number {
-  return Math.max(4, Math.floor(4096 / Math.max(1, d)) & ~3);
+  return Math.max(1, Math.floor(4096 / Math.max(1, d) / TILE_ROWS)) * TILE_ROWS;
 }
 
 /**
@@ -178,33 +179,6 @@ function siftDown(heapD: Float64Array, heapI: Int32Array, h: number, size: numbe
   heapI[h + c] = row;
 }
 
-/** Offers the rows of a 4 x 4 tile of screened sums (`tile[4 * query + row]`) that pass their query's limit. */
-function offerTile(
-  tile: Float64Array,
-  i: number,
-  t: number,
-  q0: number,
-  queries: Float64Array,
-  x: Float64Array,
-  d: number,
-  k: number,
-  size: Int32Array,
-  heapD: Float64Array,
-  heapI: Int32Array,
-  qNorm: Float64Array,
-  qBound: Float64Array,
-  slack: number,
-  limit: Float64Array,
-): void {
-  for (let a = 0; a < 4; a++) {
-    for (let b = 0; b < 4; b++) {
-      if ((tile[4 * a + b] as number) < (limit[i + a] as number)) {
-        offer(i + a, t + b, queries, q0 + i + a, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-      }
-    }
-  }
-}
-
 /** Scratch of one {@link searchBlock} call, allocated once per `predictProba`. */
 interface SearchScratch {
   /** Centered queries of the block, row-major. */
@@ -213,27 +187,25 @@ interface SearchScratch {
   qNorm: Float64Array;
   /** `(||q - mean|| + max ||t - mean||)²` per query: scale of the screening error. */
   qBound: Float64Array;
-  limit: Float64Array;
   size: Int32Array;
   heapD: Float64Array;
   heapI: Int32Array;
-  /** The 16 sums of a 4 x 4 tile with at least one passing its limit. */
-  tile: Float64Array;
 }
 
 /**
  * Finds the k nearest training rows of queries `q0 .. q0 + m` into the scratch heaps.
  *
  * Distances are screened with `||t||² - 2 q·t` on centered features (centering keeps that
- * difference of large numbers small when features have offsets), four queries by four training
- * rows at a time: sixteen independent sums share each load, which is what keeps V8's scalar
- * code busy. Only the few rows passing the screen get an exact distance ({@link offer}).
- * Training rows are visited in increasing order for every query, as {@link offer} requires.
+ * difference of large numbers small when features have offsets) by {@link KnnScreen}, one
+ * block of training rows at a time; only the few rows passing the screen get an exact
+ * distance ({@link offer}). The limits are those of the heaps at the start of each block (the
+ * screen does not see the offers made during it): a stale limit only lets more candidates
+ * through, each re-checked here against the current one. Candidates come in increasing row
+ * order for every query, as {@link offer} requires.
  */
 function searchBlock(
   x: Float64Array,
-  tc: Float64Array,
-  tNorm: Float64Array,
+  screener: KnnScreen,
   maxNorm: number,
   mean: Float64Array,
   n: number,
@@ -244,7 +216,8 @@ function searchBlock(
   m: number,
   s: SearchScratch,
 ): void {
-  const { qc, qNorm, qBound, limit, size, heapD, heapI, tile } = s;
+  const { qc, qNorm, qBound, size, heapD, heapI } = s;
+  const limit = screener.limits;
   const slack = screenSlack(d);
   for (let i = 0; i < m; i++) {
     let norm = 0;
@@ -259,143 +232,19 @@ function searchBlock(
     size[i] = 0;
     limit[i] = Infinity;
   }
+  screener.setQueries(qc, m);
+  const index = screener.candidateIndex;
+  const value = screener.candidateValue;
   const tb = trainingBlock(d);
-  const m4 = m - (m & 3);
   for (let t0 = 0; t0 < n; t0 += tb) {
-    const t1 = Math.min(n, t0 + tb);
-    const t4 = t1 - ((t1 - t0) & 3);
-    for (let i = 0; i < m4; i += 4) {
-      const a0 = i * d;
-      const a1 = a0 + d;
-      const a2 = a1 + d;
-      const a3 = a2 + d;
-      for (let t = t0; t < t4; t += 4) {
-        const b0 = t * d;
-        const b1 = b0 + d;
-        const b2 = b1 + d;
-        const b3 = b2 + d;
-        // tc holds -2 (t - mean), so each sum starts at ||t||² and ends at ||t||² - 2 q·t.
-        let s00 = tNorm[t] as number;
-        let s01 = tNorm[t + 1] as number;
-        let s02 = tNorm[t + 2] as number;
-        let s03 = tNorm[t + 3] as number;
-        let s10 = s00;
-        let s11 = s01;
-        let s12 = s02;
-        let s13 = s03;
-        let s20 = s00;
-        let s21 = s01;
-        let s22 = s02;
-        let s23 = s03;
-        let s30 = s00;
-        let s31 = s01;
-        let s32 = s02;
-        let s33 = s03;
-        for (let j = 0; j < d; j++) {
-          const x0 = tc[b0 + j] as number;
-          const x1 = tc[b1 + j] as number;
-          const x2 = tc[b2 + j] as number;
-          const x3 = tc[b3 + j] as number;
-          let v = qc[a0 + j] as number;
-          s00 += v * x0;
-          s01 += v * x1;
-          s02 += v * x2;
-          s03 += v * x3;
-          v = qc[a1 + j] as number;
-          s10 += v * x0;
-          s11 += v * x1;
-          s12 += v * x2;
-          s13 += v * x3;
-          v = qc[a2 + j] as number;
-          s20 += v * x0;
-          s21 += v * x1;
-          s22 += v * x2;
-          s23 += v * x3;
-          v = qc[a3 + j] as number;
-          s30 += v * x0;
-          s31 += v * x1;
-          s32 += v * x2;
-          s33 += v * x3;
-        }
-        // Most sums fail their query's limit; a quick test of each query's four first, so the
-        // (rarely taken) offers stay out of this loop's code. Limits are re-read after every
-        // offer: an accepted row tightens its query's limit.
-        const l0 = limit[i] as number;
-        const l1 = limit[i + 1] as number;
-        const l2 = limit[i + 2] as number;
-        const l3 = limit[i + 3] as number;
-        if (
-          s00 < l0 || s01 < l0 || s02 < l0 || s03 < l0 ||
-          s10 < l1 || s11 < l1 || s12 < l1 || s13 < l1 ||
-          s20 < l2 || s21 < l2 || s22 < l2 || s23 < l2 ||
-          s30 < l3 || s31 < l3 || s32 < l3 || s33 < l3
-        ) {
-          tile[0] = s00;
-          tile[1] = s01;
-          tile[2] = s02;
-          tile[3] = s03;
-          tile[4] = s10;
-          tile[5] = s11;
-          tile[6] = s12;
-          tile[7] = s13;
-          tile[8] = s20;
-          tile[9] = s21;
-          tile[10] = s22;
-          tile[11] = s23;
-          tile[12] = s30;
-          tile[13] = s31;
-          tile[14] = s32;
-          tile[15] = s33;
-          offerTile(tile, i, t, q0, queries, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-        }
-      }
-      // The block's last one to three training rows, one at a time, after the tiles: still in order.
-      for (let t = t4; t < t1; t++) {
-        for (let qi = i; qi < i + 4; qi++) {
-          if (screen(tc, tNorm, qc, t, qi, d) < (limit[qi] as number)) {
-            offer(qi, t, queries, q0 + qi, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-          }
-        }
-      }
-    }
-    // Up to three queries left over (and the single-row request, the API's common case):
-    // one query by four training rows.
-    for (let qi = m4; qi < m; qi++) {
-      const a = qi * d;
-      const r = q0 + qi;
-      for (let t = t0; t < t4; t += 4) {
-        const b0 = t * d;
-        const b1 = b0 + d;
-        const b2 = b1 + d;
-        const b3 = b2 + d;
-        let s0 = tNorm[t] as number;
-        let s1 = tNorm[t + 1] as number;
-        let s2 = tNorm[t + 2] as number;
-        let s3 = tNorm[t + 3] as number;
-        for (let j = 0; j < d; j++) {
-          const v = qc[a + j] as number;
-          s0 += v * (tc[b0 + j] as number);
-          s1 += v * (tc[b1 + j] as number);
-          s2 += v * (tc[b2 + j] as number);
-          s3 += v * (tc[b3 + j] as number);
-        }
-        if (s0 < (limit[qi] as number)) offer(qi, t, queries, r, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-        if (s1 < (limit[qi] as number)) offer(qi, t + 1, queries, r, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-        if (s2 < (limit[qi] as number)) offer(qi, t + 2, queries, r, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-        if (s3 < (limit[qi] as number)) offer(qi, t + 3, queries, r, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
-      }
-      for (let t = t4; t < t1; t++) {
-        if (screen(tc, tNorm, qc, t, qi, d) < (limit[qi] as number)) offer(qi, t, queries, r, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
+    const count = screener.screen(t0, Math.min(n, t0 + tb));
+    for (let c = 0; c < count; c++) {
+      const qi = index[4 * c] as number;
+      if ((value[2 * c + 1] as number) < (limit[qi] as number)) {
+        offer(qi, index[4 * c + 1] as number, queries, q0 + qi, x, d, k, size, heapD, heapI, qNorm, qBound, slack, limit);
       }
     }
   }
-}
-
-/** `||t||² - 2 q·t` for one training row and one query of the block (the tiles' remainders). */
-function screen(tc: Float64Array, tNorm: Float64Array, qc: Float64Array, t: number, qi: number, d: number): number {
-  let s = tNorm[t] as number;
-  for (let j = 0; j < d; j++) s += (qc[qi * d + j] as number) * (tc[t * d + j] as number);
-  return s;
 }
 
 /**
@@ -453,10 +302,8 @@ class KnnClassifier implements TrainedClassifier {
   private readonly n: number;
   /** Column means of the training rows: centering point of the screening arithmetic. */
   private readonly mean: Float64Array;
-  /** `-2 (x - mean)`, row-major: the factor folded in so the kernel only multiplies and adds. */
-  private readonly tc: Float64Array;
-  /** `||x - mean||²` per training row. */
-  private readonly tNorm: Float64Array;
+  /** The training rows centered, as the screening kernel reads them. */
+  private readonly screener: KnnScreen;
   private readonly maxNorm: number;
 
   /** Takes ownership of `x` and `y`. */
@@ -473,20 +320,8 @@ class KnnClassifier implements TrainedClassifier {
     this.mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.mean[j] = (this.mean[j] as number) + (x[i * d + j] as number);
     for (let j = 0; j < d; j++) this.mean[j] = (this.mean[j] as number) / n;
-    this.tc = new Float64Array(n * d);
-    this.tNorm = new Float64Array(n);
-    let maxSq = 0;
-    for (let i = 0; i < n; i++) {
-      let norm = 0;
-      for (let j = 0; j < d; j++) {
-        const v = (x[i * d + j] as number) - (this.mean[j] as number);
-        this.tc[i * d + j] = -2 * v;
-        norm += v * v;
-      }
-      this.tNorm[i] = norm;
-      if (norm > maxSq) maxSq = norm;
-    }
-    this.maxNorm = Math.sqrt(maxSq);
+    this.screener = new KnnScreen(x, this.mean, n, d, QUERY_BLOCK, trainingBlock(d));
+    this.maxNorm = this.screener.maxNorm;
   }
 
   predictProba(q: FeatureMatrix): Float64Array {
@@ -507,18 +342,16 @@ class KnnClassifier implements TrainedClassifier {
       qc: new Float64Array(block * d),
       qNorm: new Float64Array(block),
       qBound: new Float64Array(block),
-      limit: new Float64Array(block),
       size: new Int32Array(block),
       heapD: new Float64Array(block * k),
       heapI: new Int32Array(block * k),
-      tile: new Float64Array(16),
     };
     const orderD = new Float64Array(k);
     const orderI = new Int32Array(k);
     const distanceWeights = this.weights === 'distance';
     for (let q0 = 0; q0 < q.rows; q0 += block) {
       const m = Math.min(q.rows, q0 + block) - q0;
-      searchBlock(this.x, this.tc, this.tNorm, this.maxNorm, this.mean, this.n, d, k, data, q0, m, scratch);
+      searchBlock(this.x, this.screener, this.maxNorm, this.mean, this.n, d, k, data, q0, m, scratch);
       for (let i = 0; i < m; i++) {
         vote(i, k, scratch.heapD, scratch.heapI, this.y, distanceWeights, nClasses, orderD, orderI, out, (q0 + i) * nClasses);
       }

@@ -429,3 +429,71 @@ export const modelInfoSchema = z
     history_error: z.string().optional(),
   })
   .meta({ id: 'ModelInfo' });
+
+/** One row's prediction, as `/predict` answers it (the fields of `Prediction`, the items of `BatchPrediction`). */
+export const rowPredictionShape = {
+  prediction: z.number().int().meta({ description: 'class index' }),
+  class_name: z.string(),
+  probabilities: z.array(z.number()).meta({ description: 'one per class, in class order; they sum to 1' }),
+  probabilities_by_class: z.record(z.string(), z.number()),
+  imputed: z.array(z.string()).optional().meta({ description: 'features that were missing and filled by the version (only when some were)' }),
+};
+
+/** A row's prediction as a component of its own, for the answers that list rows. */
+export const rowPredictionSchema = z.object(rowPredictionShape).meta({ id: 'RowPrediction' });
+
+/** One offending field, as a problem's `errors` lists it (`FieldError` of errors/api-error.ts). */
+const fieldError = z.object({ field: z.string(), pointer: z.string(), code: z.string(), message: z.string() });
+
+const comparedPredictions = z
+  .object({ model: z.string(), model_version: z.string(), predictions: z.array(rowPredictionSchema).meta({ description: 'the records in order' }) })
+  .meta({ id: 'ComparedPredictions', description: "a model's answer: the version that gave it and a prediction per record" });
+
+const comparedError = z
+  .object({
+    model: z.string(),
+    model_version: z.string().nullable().meta({ description: 'the version asked for; null when none was named' }),
+    error: z
+      .object({ status: z.number().int(), code: z.string(), detail: z.string(), errors: z.array(fieldError).optional() })
+      .meta({ description: "the problem this model's own /predict would answer with (status, code, detail and the offending fields)" }),
+  })
+  .meta({ id: 'ComparedError', description: 'a model that could not answer: unknown, not loaded, an unknown version, or records its schema refuses' });
+
+/** One model's part of `POST /predict/compare`: its predictions, or why it could not give them. */
+export const compareEntrySchema = z.union([comparedPredictions, comparedError]);
+
+/** `POST /predict/compare`. */
+export const compareResponseSchema = z
+  .object({
+    models: z.array(compareEntrySchema).meta({ description: 'one entry per model asked for, in the order asked' }),
+    agreement: z
+      .array(
+        z.object({
+          row: z.number().int(),
+          agree: z.boolean().meta({ description: 'every model that answered predicts the same class' }),
+          class_names: z.array(z.string()).meta({ description: 'the class each model that answered predicts, in the order of `models`' }),
+        }),
+      )
+      .meta({ description: 'one item per record (none when no model answered)' }),
+    all_agree: z.boolean().meta({ description: 'at least one model answered and they agree on every row' }),
+  })
+  .meta({ id: 'Comparison' });
+
+/** `GET /model/trusted-eval` and `GET /models/:model/model/trusted-eval`. */
+export const trustedEvalInfoSchema = z
+  .object({
+    model: z.string(),
+    rows: z.number().int(),
+    per_class: z.record(z.string(), z.number().int()).meta({ description: 'rows per class name (every class, 0 included)' }),
+    hash: z.string().meta({ description: 'sha256 of the rows (their segment)' }),
+    set_by: z
+      .object({ source: z.enum(['bootstrap', 'trusted_eval']), job_id: z.string().nullable(), at: z.string() })
+      .nullable()
+      .meta({ description: 'the last history entry that set or changed the rows' }),
+    guardrails: guardrailsSchema,
+    served: z
+      .object({ version: z.string(), correct: z.number().int(), accuracy: z.number() })
+      .nullable()
+      .meta({ description: 'the served version scored on the rows; null while none is loaded' }),
+  })
+  .meta({ id: 'TrustedEvalInfo', description: 'the trusted evaluation rows (counted, not listed) and how the served version does on them' });

@@ -3,8 +3,12 @@ import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
 import { ApiError } from '../errors/api-error';
 import { renderProblem, toApiError } from '../errors/problem';
+import type { compareEntrySchema, compareResponseSchema } from '../registry-schemas';
 import { parseOrThrow, requireJson } from '../validate';
 import { predictRows, type RowPrediction } from './predict';
+
+/** The body of a comparison, as documented. */
+type CompareResponse = z.infer<typeof compareResponseSchema>;
 
 /** Most models one comparison may name. */
 export const MAX_COMPARED = 10;
@@ -13,9 +17,8 @@ const target = z.string().regex(/^[a-z][a-z0-9-]{0,39}(@v[1-9][0-9]*\.0-[0-9a-f]
 const targetsSchema = z.array(target).min(1).max(MAX_COMPARED);
 
 /** One model's part of a comparison: its predictions, or why it could not give them. */
-type CompareEntry =
-  | { model: string; model_version: string; predictions: RowPrediction[] }
-  | { model: string; model_version: string | null; error: { status: number; code: string; detail: string; errors?: unknown } };
+type CompareEntry = z.infer<typeof compareEntrySchema>;
+type CompareError = Extract<CompareEntry, { error: unknown }>['error'];
 
 /**
  * `POST /predict/compare?models=a,b,c` (or `"models": [...]` in the body, next to `records`):
@@ -48,17 +51,19 @@ export function compareHandler(deps: AppDeps) {
           if (!loaded) throw new ApiError('model_not_ready', `model ${model} has no loaded version yet`);
           return { model, model_version: loaded.artifact.version, predictions: predictRows(ctx, loaded, body).predictions };
         } catch (err) {
-          const problem = JSON.parse(renderProblem(toApiError(err), req.originalUrl, id).body) as { status: number; code: string; detail: string; errors?: unknown };
+          const problem = JSON.parse(renderProblem(toApiError(err), req.originalUrl, id).body) as CompareError;
           return { model, model_version: version ?? null, error: { status: problem.status, code: problem.code, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) } };
         }
       }),
     );
-    const answered = entries.filter((e): e is Extract<CompareEntry, { predictions: RowPrediction[] }> => 'predictions' in e);
+    const answered = entries.filter((e): e is Extract<CompareEntry, { predictions: unknown }> => 'predictions' in e);
     const rows = answered[0]?.predictions.length ?? 0;
     const agreement = Array.from({ length: rows }, (_, i) => {
-      const classes = answered.map((e) => e.predictions[i]?.class_name);
+      // Every model that answered predicted the same records, hence as many rows.
+      const classes = answered.map((e) => (e.predictions[i] as RowPrediction).class_name);
       return { row: i, agree: new Set(classes).size === 1, class_names: classes };
     });
-    res.json({ models: entries, agreement, all_agree: answered.length > 0 && agreement.every((a) => a.agree) });
+    const answer: CompareResponse = { models: entries, agreement, all_agree: answered.length > 0 && agreement.every((a) => a.agree) };
+    res.json(answer);
   };
 }

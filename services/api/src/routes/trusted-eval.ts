@@ -1,8 +1,13 @@
 import { predictLabels } from '@ct/core';
 import { ArtifactError } from '@ct/registry';
 import type { Request, Response } from 'express';
+import type { z } from 'zod';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
+import type { trustedEvalInfoSchema } from '../registry-schemas';
+
+/** The body of `GET /model/trusted-eval`, as documented. */
+type TrustedEvalInfo = z.infer<typeof trustedEvalInfoSchema>;
 
 /**
  * `GET /model/trusted-eval`: the trusted evaluation rows that judge the next candidate (how
@@ -25,15 +30,15 @@ export function trustedEvalInfoHandler(deps: AppDeps, resolve: (req: Request) =>
     const head = entries.at(-1);
     if (!head) throw new ApiError('model_not_ready', `model ${spec.name} has no version yet`, [], { 'Retry-After': '2' });
     const rows = await store.segments.get(head.state.trusted);
-    const setBy = entries.findLast((e) => e.source === 'trusted_eval' || e.source === 'bootstrap');
+    const setBy = entries.findLast((e): e is typeof e & { source: 'trusted_eval' | 'bootstrap' } => e.source === 'trusted_eval' || e.source === 'bootstrap');
     const loaded = deps.cache.get(spec.name);
-    let served: { version: string; correct: number; accuracy: number } | null = null;
+    let served: TrustedEvalInfo['served'] = null;
     if (loaded) {
       const pred = predictLabels(loaded.classifier, rows.x);
       const correct = rows.y.reduce((acc, y, i) => acc + (pred[i] === y ? 1 : 0), 0);
       served = { version: loaded.artifact.version, correct, accuracy: rows.y.length > 0 ? correct / rows.y.length : 0 };
     }
-    res.json({
+    const answer: TrustedEvalInfo = {
       model: spec.name,
       rows: rows.y.length,
       per_class: Object.fromEntries(spec.target.classes.map((c, k) => [c, rows.y.filter((y) => y === k).length])),
@@ -41,6 +46,7 @@ export function trustedEvalInfoHandler(deps: AppDeps, resolve: (req: Request) =>
       set_by: setBy ? { source: setBy.source, job_id: setBy.job_id, at: setBy.created_at } : null,
       guardrails: spec.guardrails,
       served,
-    });
+    };
+    res.json(answer);
   };
 }
