@@ -112,6 +112,7 @@ async function main(): Promise<number> {
   expect('the correct batch is the active version', info.body?.active_version === good.model_version);
 
   await penguins(base, expect);
+  await feedbackLoop(base, expect);
 
   console.log(failures.length === 0 ? 'demo passed' : `demo FAILED: ${failures.join('; ')}`);
   return failures.length === 0 ? 0 : 1;
@@ -151,6 +152,36 @@ async function penguins(base: string, expect: (what: string, ok: boolean) => voi
   const timeline = await request(base, 'GET', '/models/penguins-logreg/activations?limit=3');
   for (const a of timeline.body?.activations ?? []) console.log(`  ${a.version} ${a.source.padEnd(9)} from ${a.from} to ${a.to ?? 'now'}: ${a.reason}`);
   expect('the timeline shows the rollback', timeline.body?.activations?.[0]?.source === 'rollback' || trained.status === 'rejected');
+}
+
+/** Steps 12 to 14: feedback on served predictions, live quality and drift, the automatic actions. */
+async function feedbackLoop(base: string, expect: (what: string, ok: boolean) => void): Promise<void> {
+  const flowers = cleanIrisSamples(30, 7);
+  console.log(`12. POST /predict with ${flowers.length} flowers, then POST /models/iris/feedback with their true classes`);
+  const answer = await request(base, 'POST', '/predict', { records: flowers.map(({ label: _label, ...row }) => row) });
+  const ids: string[] = (answer.body?.predictions ?? []).map((p: { prediction_id: string }) => p.prediction_id);
+  // The index is written off the hot path, within a tenth of a second.
+  await new Promise((r) => setTimeout(r, 300));
+  const fb = await request(base, 'POST', '/models/iris/feedback', { items: ids.map((id, i) => ({ prediction_id: id, label: flowers[i]?.label })) });
+  console.log(`  ${fb.status} recorded=${fb.body?.recorded} replaced=${fb.body?.replaced} failed=${fb.body?.failed}`);
+  expect('every label found its prediction', fb.status === 200 && fb.body?.recorded + fb.body?.replaced === flowers.length);
+
+  console.log('13. GET /models/iris/quality and /models/iris/drift');
+  const q = await request(base, 'GET', '/models/iris/quality');
+  for (const v of q.body?.versions ?? []) {
+    const f = v.feedback;
+    const acc = f.accuracy === null ? 'no labels' : `accuracy ${f.accuracy.toFixed(3)} [${f.interval.low.toFixed(3)}, ${f.interval.high.toFixed(3)}] on ${f.n} labels, coverage ${(f.coverage ?? 0).toFixed(2)}`;
+    console.log(`  ${v.version}${v.active ? ' (active)' : ''}: ${v.predictions} predictions in the last ${q.body.window.seconds} s, ${acc}`);
+  }
+  const d = await request(base, 'GET', '/models/iris/drift');
+  for (const f of d.body?.features ?? []) console.log(`  ${f.feature.padEnd(13)} ${f.test} statistic ${Number(f.statistic).toFixed(3)} p ${f.pValue === null ? '-' : Number(f.pValue).toPrecision(3)} ${f.drifted ? 'DRIFT' : 'ok'}`);
+  console.log(`  model: ${d.body?.drift ? `${d.body.drift.driftedFeatures}/${d.body.drift.features} features drifted -> ${d.body.drift.drifted ? 'drift' : 'no drift'}` : d.body?.note}`);
+  expect('live quality and drift answer', q.status === 200 && d.status === 200);
+
+  console.log('14. PUT /models/iris/automation: retrain after 500 labeled rows, roll back a worse promotion');
+  const auto = await request(base, 'PUT', '/models/iris/automation', { retrain_after_rows: 500, auto_rollback: { alpha: 0.05, min_samples: 50 } }, {});
+  console.log(`  ${auto.status} ${JSON.stringify(auto.body)}`);
+  expect('automation configured', auto.status === 200);
 }
 
 main().then(
