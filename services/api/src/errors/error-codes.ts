@@ -11,6 +11,7 @@ export const ERROR_TABLE = {
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   forbidden: { status: 403, title: "The token's role or scope does not allow this" },
   not_found: { status: 404, title: 'Not found' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   idempotency_conflict: { status: 409, title: 'Idempotency-Key reused with a different body' },
   gone: { status: 410, title: 'It existed once and is gone (past the retention window)' },

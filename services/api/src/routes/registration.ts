@@ -18,7 +18,8 @@ const registerBodySchema = z.strictObject({
     }),
     z.strictObject({
       rows: z
-        .array(z.record(z.string(), z.unknown()))
+        // A cell is a scalar: a nested value is refused here, before anything walks it.
+        .array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])))
         .min(1)
         .meta({ description: 'the bootstrap rows as objects: each feature by name (numbers as numbers, levels as strings, null when missing) and the target column with the class name' }),
     }),

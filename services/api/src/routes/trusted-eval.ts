@@ -29,7 +29,14 @@ export function trustedEvalInfoHandler(deps: AppDeps, resolve: (req: Request) =>
     }
     const head = entries.at(-1);
     if (!head) throw new ApiError('model_not_ready', `model ${spec.name} has no version yet`, [], { 'Retry-After': '2' });
-    const rows = await store.segments.get(head.state.trusted);
+    let rows;
+    try {
+      rows = await store.segments.get(head.state.trusted);
+    } catch (err) {
+      // A damaged segment is the volume's state, not a bug: a problem naming it, like the history's.
+      if (err instanceof ArtifactError) throw new ApiError('model_not_ready', `the trusted evaluation rows cannot be read (${err.kind}: ${err.reason})`, [], { 'Retry-After': '5' });
+      throw err;
+    }
     const setBy = entries.findLast((e): e is typeof e & { source: 'trusted_eval' | 'bootstrap' } => e.source === 'trusted_eval' || e.source === 'bootstrap');
     const loaded = deps.cache.get(spec.name);
     let served: TrustedEvalInfo['served'] = null;
