@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cleanupRedis, freePort, makeTempDir, portAnswers, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 // The stack as a user runs it: `npm start` (the launcher), then `npm run demo -- --reset`,
@@ -55,7 +56,14 @@ test('npm start, the demo with --reset, Ctrl-C; a fresh data dir gives the same 
   const bootVersion = await healthVersion(port);
   expect(bootVersion).toMatch(/^v1\.0-[0-9a-f]{6}$/);
 
-  const demo = spawnSync(process.execPath, [join(ROOT, 'scripts/dist/demo.js'), '--url', `http://127.0.0.1:${port}`, '--reset'], { encoding: 'utf8', timeout: 120_000 });
+  // No token configured: the API made an admin token in the data directory, for the owner only,
+  // and the demo finds it there as a user's `npm run demo` does.
+  expect(statSync(join(dataDir, 'secrets', 'admin-token')).mode & 0o777).toBe(0o600);
+  const demo = spawnSync(process.execPath, [join(ROOT, 'scripts/dist/demo.js'), '--url', `http://127.0.0.1:${port}`, '--reset'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, CT_DATA_DIR: dataDir },
+  });
   expect(demo.stdout).toContain('demo passed');
   expect(demo.status).toBe(0);
 
