@@ -58,7 +58,9 @@ function median(values: number[]): number {
  */
 export function fitPreprocessing(features: readonly FeatureSpec[], rows: readonly (readonly RawValue[])[], options: { standardize: boolean }): Preprocessing | null {
   const cols: Preprocessing['features'] = features.map((f, j) => {
-    const present = rows.map((r) => r[j]).filter((v): v is number | string => v !== null && v !== undefined);
+    // Only a feature that imputes looks at its values here: collecting them for every feature
+    // cost a pass and an array per feature over the training rows, which grow with every job.
+    const present = f.missing === 'impute' ? rows.map((r) => r[j]).filter((v): v is number | string => v !== null && v !== undefined) : [];
     if (f.type === 'categorical') {
       let fill: string | null = null;
       if (f.missing === 'impute') {

@@ -20,16 +20,23 @@ export interface LoadResult {
 export interface LoadTool {
   name: string;
   version: string;
-  run(baseUrl: string, path: string, body: string, seconds: number): Promise<LoadResult>;
+  /**
+   * POSTs `body` to `path` for `seconds` on every connection; `headers` (such as
+   * `Authorization`) go with every request, next to `Content-Type: application/json`.
+   */
+  run(baseUrl: string, path: string, body: string, seconds: number, headers?: Readonly<Record<string, string>>): Promise<LoadResult>;
 }
 
 // POSTs one JSON body on every request; counts non-2xx answers exactly (wrk's own counter
 // only sees status > 399) with one counter per thread, summed in done(); prints one line.
-const WRK_LUA = (path: string, body: string) => `
+const WRK_LUA = (path: string, body: string, headers: Readonly<Record<string, string>>) => `
 wrk.method = "POST"
 wrk.path = ${luaString(path)}
 wrk.body = ${luaString(body)}
 wrk.headers["Content-Type"] = "application/json"
+${Object.entries(headers)
+  .map(([name, value]) => `wrk.headers[${luaString(name)}] = ${luaString(value)}`)
+  .join('\n')}
 
 local threads = {}
 function setup(thread)
@@ -60,9 +67,10 @@ function wrkTool(version: string, dir: string, connections: number, threads: num
   return {
     name: 'wrk',
     version,
-    async run(baseUrl, path, body, seconds) {
+    async run(baseUrl, path, body, seconds, headers = {}) {
       const script = join(dir, `wrk-${Date.now()}.lua`);
-      writeFileSync(script, WRK_LUA(path, body));
+      // Mode 0600: the script may hold a bearer token (the dir is removed at the end).
+      writeFileSync(script, WRK_LUA(path, body, headers), { mode: 0o600 });
       const r = await run('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', script, baseUrl], {}, (seconds + 30) * 1000);
       const line = r.stdout.split('\n').find((l) => l.startsWith('CTBENCH '));
       if (r.code !== 0 || !line) throw new Error(`wrk failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
@@ -99,11 +107,11 @@ function autocannonTool(connections: number): LoadTool {
   return {
     name: 'autocannon',
     version,
-    async run(baseUrl, path, body, seconds) {
+    async run(baseUrl, path, body, seconds, headers = {}) {
       const r = await autocannon({
         url: new URL(path, baseUrl).href,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body,
         connections,
         duration: seconds,

@@ -2,7 +2,7 @@ import { renderAlgorithms, type AlgorithmsSection } from './algorithms';
 import type { CommitSection } from './commit-cost';
 import type { FitSection } from './fit';
 import type { Machine } from './machine';
-import type { PredictSection } from './predict-load';
+import { cpuPerRequestUs, type PredictSection } from './predict-load';
 import { fmtBytes, type StorageSection } from './storage-growth';
 import type { ServeSection } from './train-to-serve';
 import { fmt, fmtMs, fmtPct, fmtRatio, mdTable, median, percentile, type TargetCheck } from './util';
@@ -157,14 +157,16 @@ function renderPredict(out: string[], p: PredictSection): void {
   out.push('');
   out.push(`${p.settings}. The load generator shares the machine's cores with the server; the servers run one at a time. ${p.ourNote}. ${p.peerNote}.`);
   out.push('');
-  const floor = p.rows.find((r) => r.key === 'floor')?.result?.rps;
+  const floorResult = p.rows.find((r) => r.key === 'floor')?.result;
+  const floor = floorResult?.rps;
   const peer = p.rows.find((r) => r.key === 'peer-sync')?.result?.rps;
   out.push(
     mdTable(
-      ['server', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors', 'server CPU (share of one core)', 'vs floor', 'vs peer'],
+      ['server', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors', 'server CPU (share of one core)', 'server CPU per request', 'vs floor', 'p99 vs floor p99', 'vs peer'],
       p.rows.map((r) => {
-        if (!r.result) return [r.label, `skipped: ${(r.skipped ?? '').split('\n')[0]}`, '', '', '', '', '', '', ''];
+        if (!r.result) return [r.label, `skipped: ${(r.skipped ?? '').split('\n')[0]}`, '', '', '', '', '', '', '', '', ''];
         const x = r.result;
+        const others = floorResult !== undefined && r.key !== 'floor';
         return [
           r.label,
           fmt(x.rps),
@@ -173,26 +175,29 @@ function renderPredict(out: string[], p: PredictSection): void {
           fmt(x.non2xx),
           fmt(x.socketErrors),
           fmtPct(r.serverCpu, 0),
-          floor !== undefined && r.key !== 'floor' ? fmtPct(x.rps / floor, 0) : '',
+          `${fmt(cpuPerRequestUs(r), 1)} µs`,
+          others ? fmtPct(x.rps / floorResult.rps, 0) : '',
+          others ? fmtRatio(x.p99Ms / floorResult.p99Ms) : '',
           peer !== undefined && !r.key.startsWith('peer') ? fmtRatio(x.rps / peer) : '',
         ];
       }),
-      'lrrrrrrrr',
+      'lrrrrrrrrrr',
     ),
   );
   out.push('');
-  out.push('The targets apply to the first row (the API as it runs by default); the other rows of ours show what logging costs.');
+  out.push('The targets apply to the row with auth required (a client token on every request) and the rate limit on; the other rows of ours show what auth, the limiter and logging cost.');
+  for (const line of p.costs) out.push(`${line[0]?.toUpperCase() ?? ''}${line.slice(1)}.`);
   const byKey = (k: string) => p.rows.find((r) => r.key === k)?.result;
-  const [ours, warn, quiet] = [byKey('ours'), byKey('ours-warn'), byKey('ours-quiet')];
+  const [ours, warn, quiet, target] = [byKey('ours'), byKey('ours-warn'), byKey('ours-quiet'), byKey(p.targetKey)];
   if (ours && warn && quiet) {
     out.push(
       `Time per request (1 / throughput): ${fmt(1e6 / ours.rps)} µs as configured by default, ${fmt(1e6 / warn.rps)} µs without request log lines, ` +
         `${fmt(1e6 / quiet.rps)} µs without any logging; ${floor !== undefined ? fmt(1e6 / floor) : '—'} µs for the floor.`,
     );
   }
-  if (ours) {
+  if (target) {
     out.push(
-      `With ${p.connections} connections each waiting for its answer, the mean latency is connections / throughput: ${fmt((p.connections / ours.rps) * 1000, 1)} ms at ours' rate; ` +
+      `With ${p.connections} connections each waiting for its answer, the mean latency is connections / throughput: ${fmt((p.connections / target.rps) * 1000, 1)} ms at the rate with auth; ` +
         `a p99 under 10 ms needs well over ${fmt(p.connections / 0.01)} requests/s.`,
     );
   }

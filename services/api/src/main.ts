@@ -10,6 +10,7 @@ import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
+import { batchedLogDestination } from './pipeline/log-destination';
 import { FeedbackStore } from './feedback/feedback-store';
 import { PredictionIndex } from './feedback/prediction-index';
 import { Authenticator } from './security/authenticator';
@@ -26,10 +27,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Asynchronous stdout: a synchronous write per request line would cost a syscall on the hot
-  // path; sonic-boom coalesces lines while a write is in flight. Flushed before exit.
+  // path; lines are handed over once per turn of the event loop (see batchedLogDestination).
+  // Flushed before exit.
   const logger = pino(
     { level: config.logLevel, base: { service: 'api' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 1, sync: false }),
+    batchedLogDestination(1),
   );
   let specs;
   try {

@@ -3,13 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppDeps } from './app-deps';
 import { ApiError } from './errors/api-error';
 import { renderProblem, toApiError } from './errors/problem';
+import type { RequestState } from './pipeline/request-pipeline';
 import type { RateHeaders } from './security/rate-limits';
 import { predict } from './routes/predict';
 import { requireJson } from './validate';
 
 const PREDICT_PATH = /^\/(?:models\/([^/?]+)\/)?predict(?:\?(.*))?$/;
 
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * `POST /predict` and `POST /models/:model/predict`, served on the raw `node:http` request
@@ -23,49 +24,72 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
  * request that is not a prediction.
  */
 export function createPredictLane(deps: AppDeps, defaultModel: string): (req: IncomingMessage, res: ServerResponse) => boolean {
-  // The catalogue's live map: a model registered or archived is seen by the next request.
-  const { catalog, pipeline } = deps;
-  const contexts = catalog.contexts;
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const m = PREDICT_PATH.exec(req.url ?? '');
     if (!m) return false;
-    const state = pipeline.begin(req, res);
-    let rateHeaders: RateHeaders | undefined;
-    const send = (status: number, headers: Record<string, string>, body: string): void => {
-      res.writeHead(status, { ...rateHeaders, ...headers, 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      pipeline.log(state, req, status);
-    };
-    const serve = async (): Promise<void> => {
-      let model: string;
-      try {
-        model = m[1] === undefined ? defaultModel : decodeURIComponent(m[1]);
-      } catch {
-        throw new ApiError('bad_request', 'malformed percent-escape in the path');
-      }
-      const admission = await pipeline.admit(req, 'predict', model);
-      rateHeaders = admission.headers;
-      const ctx = contexts.get(model);
-      if (!ctx) throw catalog.notFound(model);
-      requireJson(req.headers['content-type']);
-      // `?version=`: a kept version instead of the served one, for comparisons (off the fast path).
-      const version = m[2] === undefined ? null : new URLSearchParams(m[2]).get('version');
-      if (version !== null && !VERSION_PATTERN.test(version)) {
-        throw new ApiError('validation_failed', 'version must look like v3.0-1a2b3c', [{ field: 'version', pointer: '/version', code: 'invalid_format', message: 'expected vN.0-xxxxxx' }]);
-      }
-      const body = await pipeline.readBody(req, res);
-      const loaded = version === null ? undefined : await deps.cache.loadVersion(model, version);
-      send(200, JSON_HEADERS, predict(deps, ctx, body, loaded));
-    };
-    serve().catch((err: unknown) => {
-      // Drain an unread body so the connection can be reused, then refuse the request.
-      req.resume();
-      const apiError = toApiError(err);
-      if (apiError.code === 'internal') deps.logger.error({ err, req_id: state.id }, 'unhandled error');
-      const p = renderProblem(apiError, req.url ?? '', state.id);
-      send(p.status, p.headers, p.body);
-    });
+    const state = deps.pipeline.start(req);
+    const exchange: Exchange = { deps, req, res, state, rateHeaders: undefined };
+    serve(exchange, defaultModel, m[1], m[2]).catch((err: unknown) => refuse(exchange, err));
     return true;
   };
+}
+
+/** One request on the lane: what its answer needs, whichever way it ends. */
+interface Exchange {
+  readonly deps: AppDeps;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly state: RequestState;
+  /** Set once the request was counted (a refusal before that has none). */
+  rateHeaders: RateHeaders | undefined;
+}
+
+async function serve(x: Exchange, defaultModel: string, modelInPath: string | undefined, query: string | undefined): Promise<void> {
+  const { deps, req } = x;
+  // The catalogue's live map: a model registered or archived is seen by the next request.
+  const { catalog, pipeline } = deps;
+  let model: string;
+  try {
+    model = modelInPath === undefined ? defaultModel : decodeURIComponent(modelInPath);
+  } catch {
+    throw new ApiError('bad_request', 'malformed percent-escape in the path');
+  }
+  const admission = await pipeline.admit(req, 'predict', model);
+  x.rateHeaders = admission.headers;
+  const ctx = catalog.contexts.get(model);
+  if (!ctx) throw catalog.notFound(model);
+  requireJson(req.headers['content-type']);
+  // `?version=`: a kept version instead of the served one, for comparisons (off the fast path).
+  const version = query === undefined ? null : new URLSearchParams(query).get('version');
+  if (version !== null && !VERSION_PATTERN.test(version)) {
+    throw new ApiError('validation_failed', 'version must look like v3.0-1a2b3c', [{ field: 'version', pointer: '/version', code: 'invalid_format', message: 'expected vN.0-xxxxxx' }]);
+  }
+  const body = await pipeline.readBody(req, x.res);
+  const loaded = version === null ? undefined : await deps.cache.loadVersion(model, version);
+  send(x, 200, JSON_TYPE, undefined, predict(deps, ctx, body, loaded));
+}
+
+function refuse(x: Exchange, err: unknown): void {
+  // Drain an unread body so the connection can be reused, then refuse the request.
+  x.req.resume();
+  const apiError = toApiError(err);
+  if (apiError.code === 'internal') x.deps.logger.error({ err, req_id: x.state.id }, 'unhandled error');
+  const p = renderProblem(apiError, x.req.url ?? '', x.state.id);
+  send(x, p.status, undefined, p.headers, p.body);
+}
+
+/**
+ * Writes the whole answer with one `writeHead` given a flat list of headers, node's fast
+ * path (no header object per request, no header stored one by one), then logs the request.
+ */
+function send(x: Exchange, status: number, contentType: string | undefined, headers: Readonly<Record<string, string>> | undefined, body: string): void {
+  const list: string[] = ['X-Request-Id', x.state.id, 'Content-Length', String(Buffer.byteLength(body))];
+  if (contentType !== undefined) list.push('Content-Type', contentType);
+  const rate = x.rateHeaders;
+  if (rate !== undefined) for (const name in rate) list.push(name, rate[name] as string);
+  if (headers !== undefined) for (const name in headers) list.push(name, headers[name] as string);
+  x.res.writeHead(status, list);
+  x.res.end(body);
+  x.deps.pipeline.log(x.state, x.req, status);
 }

@@ -1,5 +1,14 @@
 import type { FitReport, GateDecision, LabeledSet, ModelSpec, Policy, Preprocessing } from '@ct/core';
 
+/**
+ * Rows named by the stored segments that hold them, in order (their content hashes): the fit
+ * thread joins them from the segments it keeps, so a job sends only the segments the thread
+ * has not seen instead of every row again (see RowCache).
+ */
+export interface SegmentsRef {
+  segments: readonly string[];
+}
+
 /** Work sent to the fit thread: everything CPU-bound in a job (fit, predict, score, gate). */
 export type StepTask =
   | { kind: 'bootstrap'; spec: ModelSpec; algorithm: string; hyperparameters: unknown; data: LabeledSet }
@@ -9,13 +18,21 @@ export type StepTask =
       algorithm: string;
       hyperparameters: unknown;
       champion: { algorithm: string; params: unknown; preprocessing: Preprocessing | null };
-      accumulated: LabeledSet;
-      trusted: LabeledSet;
-      growing: LabeledSet;
+      /** The champion's training rows (ignored, and may be empty, when `fromScratch`). */
+      accumulated: SegmentsRef;
+      trusted: SegmentsRef;
+      growing: SegmentsRef;
       batch: LabeledSet;
       fromScratch: boolean;
       policy: Policy;
     };
+
+/** A task as posted to the fit thread, with the rows of the segments it names that the thread does not hold yet. */
+export interface TaskMessage {
+  id: number;
+  task: StepTask;
+  segments: [hash: string, rows: LabeledSet][];
+}
 
 /**
  * What the fit thread sends back: the model as its JSON parameters, the decision, and only

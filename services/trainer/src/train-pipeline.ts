@@ -1,8 +1,8 @@
 import { checkTrustedSet, concatSets, dataReportOf, TrainingDataError, type DataReport, type GateDecision, type LabeledSet, type ModelSpec } from '@ct/core';
 import { bootstrapJobId, jobDataSchema, type JobData, type JobProgress, type JobResult } from '@ct/queue';
-import { ArtifactError, buildArtifact, CommitConflictError, EMPTY_LIST, ModelStore, type SegmentListRef, readArchive, readRegistration, type HistoryEntry, type ModelState } from '@ct/registry';
+import { ArtifactError, buildArtifact, CommitConflictError, EMPTY_LIST, ModelStore, type ArtifactStore, type SegmentListRef, readArchive, readRegistration, type HistoryEntry, type ModelState } from '@ct/registry';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { relative } from 'node:path';
+import { relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { FitThreadClient } from './fit-thread-client';
 import { loadBundledDataset } from './load-dataset';
@@ -13,6 +13,8 @@ export interface PipelineDeps {
   /** The models this pipeline trains (the trainer adds registered models to its array as they come). */
   specs: readonly ModelSpec[];
   dataDir: string;
+  /** Where the models' artifacts live; a DirectoryStore on `dataDir` by default. */
+  artifactStore?: ArtifactStore;
   datasetsDir: string;
   fitThread: FitThreadClient;
   /** Announces an activation (Redis pub/sub); the API also polls, so a lost message only delays. */
@@ -71,6 +73,8 @@ interface Candidate {
  */
 export class TrainPipeline {
   private readonly stores = new Map<string, ModelStore>();
+  /** Per model, the active file's stamp when last read and the version it named (see checkActiveKnown). */
+  private readonly activeSeen = new Map<string, { stamp: string; version: string | undefined }>();
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -78,7 +82,7 @@ export class TrainPipeline {
   private store(model: string): ModelStore {
     let s = this.stores.get(model);
     if (!s) {
-      s = new ModelStore(this.deps.dataDir, model);
+      s = new ModelStore(this.deps.artifactStore ?? this.deps.dataDir, model);
       this.stores.set(model, s);
     }
     return s;
@@ -115,6 +119,10 @@ export class TrainPipeline {
         ctx.log.error({ err: message }, 'model files damaged; job refused');
         throw new UnrecoverableError(message);
       }
+      // Anything else is retried. An I/O error (a full disk) names its file by absolute path;
+      // a client reads this message in GET /jobs/:id, so it names it as above, from the data
+      // directory: the server's paths stay on the server.
+      if (err instanceof Error) err.message = err.message.split(`${this.deps.dataDir}${sep}`).join('');
       throw err;
     }
   }
@@ -133,6 +141,7 @@ export class TrainPipeline {
   private async runOnce(ctx: JobContext): Promise<JobResult> {
     const { store, data, jobId } = ctx;
     let head = await store.head();
+    await this.checkActiveKnown(store);
     const committed = await store.history.findJob(jobId);
     if (committed) {
       if (data.kind !== 'bootstrap') ctx.log.info({ seq: committed.seq }, 'job already committed (a re-run); returning its result');
@@ -161,6 +170,30 @@ export class TrainPipeline {
       case 'train':
         return this.train(ctx, data, head);
     }
+  }
+
+  /**
+   * Refuses to go on when `model_active.json` names a version the history never recorded. The
+   * file is written only after a commit, so the history has lost its newest entries (or the
+   * file was replaced by hand): a commit now would take the lost entries' places and numbers,
+   * and rewriting the file would erase the evidence. A damaged file is no such evidence (it
+   * is a copy, repaired at the next activation). Read once per change of the file's stamp.
+   */
+  private async checkActiveKnown(store: ModelStore): Promise<void> {
+    const stamp = JSON.stringify((await store.statActive()) ?? null);
+    const seen = this.activeSeen.get(store.model);
+    let version = seen?.stamp === stamp ? seen.version : undefined;
+    if (seen?.stamp !== stamp) {
+      version = (await store.readActive().catch(() => undefined))?.version;
+      this.activeSeen.set(store.model, { stamp, version });
+    }
+    // Read after the file: an entry committed before the file was written is in this sync.
+    if (version === undefined || (await store.history.sync()).some((e) => e.version === version)) return;
+    throw new ArtifactError(
+      'inconsistent',
+      store.activePath,
+      `holds ${version}, which the history does not know: the history has lost its newest entries, and a commit now would take their place. Restore history/ from a backup, or remove model_active.json if it was replaced by hand`,
+    );
   }
 
   /**
@@ -206,8 +239,10 @@ export class TrainPipeline {
     const { store, spec, progress } = ctx;
     progress('loading', 5);
     const state = head.state;
-    const [champion, parent, evalRows] = await Promise.all([store.readVersion(state.active), store.readVersionData(state.active), store.evalRows(state)]);
-    const accumulated = data.retrain_from_scratch ? { x: [], y: [] } : await store.segments.concat(await store.lists.items(parent.training));
+    // The rows go to the fit thread as segment hashes: it keeps the rows it was sent and the
+    // joins it made, so a job neither joins nor posts the whole data again (see RowCache).
+    const [champion, parent, growing] = await Promise.all([store.readVersion(state.active), store.readVersionData(state.active), store.lists.items(state.growing)]);
+    const accumulated = data.retrain_from_scratch ? [] : await store.lists.items(parent.training);
     const algorithm = data.algorithm ?? spec.algorithm;
     progress('fitting', 10);
     const outcome = await this.deps.fitThread.run(
@@ -217,14 +252,15 @@ export class TrainPipeline {
         algorithm,
         hyperparameters: data.hyperparameters ?? (algorithm === spec.algorithm ? spec.hyperparameters : {}),
         champion: { algorithm: champion.body.algorithm, params: champion.body.params, preprocessing: champion.body.preprocessing ?? null },
-        accumulated,
-        trusted: evalRows.trusted,
-        growing: evalRows.growing,
+        accumulated: { segments: accumulated },
+        trusted: { segments: [state.trusted] },
+        growing: { segments: growing },
         batch: data.samples,
         fromScratch: data.retrain_from_scratch,
         policy: data.policy,
       },
       (f) => progress('fitting', 10 + Math.round(f * 70)),
+      (hash) => store.segments.get(hash),
     );
     progress('publishing', 90);
     const [batchHash, trainHash, holdoutHash] = await Promise.all([
@@ -308,24 +344,25 @@ export class TrainPipeline {
       duration_ms: result.duration_ms,
       state: stateAfter,
     };
-    await store.writeCandidate(artifact, {
-      job_id: jobId,
-      parent: active,
-      training: c.training,
-      batch: c.batchHash,
-      batch_holdout: c.holdoutHash,
-      trusted: c.trusted,
-      growing: c.growing,
-      entry,
-    });
     try {
+      await store.writeCandidate(artifact, {
+        job_id: jobId,
+        parent: active,
+        training: c.training,
+        batch: c.batchHash,
+        batch_holdout: c.holdoutHash,
+        trusted: c.trusted,
+        growing: c.growing,
+        entry,
+      });
       await store.commit(entry);
     } catch (err) {
-      if (err instanceof CommitConflictError) {
-        // Keep the folder only if the winner committed this very candidate (same number, same body).
-        const entries = await store.history.sync();
-        if (!entries.some((e) => e.version === artifact.version)) await store.removeCandidate(artifact.version);
-      }
+      // No folder outlives an attempt that did not commit it: a lost race, or a write that
+      // failed (a full disk), whose job runs again or fails; otherwise a later job would take
+      // the same number and two candidates would claim it. Kept if the history holds this very
+      // candidate (the winner committed the same one, or the entry landed before the error).
+      const entries = await store.history.sync().catch(() => undefined);
+      if (entries && !entries.some((e) => e.version === artifact.version)) await store.removeCandidate(artifact.version).catch(() => undefined);
       throw err;
     }
     if (d.activated) await this.activate(store, stateAfter.active);
@@ -480,11 +517,24 @@ export class TrainPipeline {
     return result;
   }
 
-  /** Brings the active file in line with `version` (the committed active one) and announces it. */
+  /**
+   * Brings the active file in line with `version` (the committed active one) and announces it.
+   * Runs after a commit, which is the job's point of no return: the history already says what
+   * is live and readers follow it when the copy lags, so a failure here (a full disk, Redis
+   * down) is logged, not thrown. Thrown, the job would be retried and, once out of attempts,
+   * reported failed while its entry took effect. The next job or trainer start catches the
+   * copy up; the API's poll the announcement.
+   */
   private async activate(store: ModelStore, version: string | undefined): Promise<void> {
-    const applied = await store.applyActive(version);
-    if (applied) await this.deps.publish(store.model, applied);
+    try {
+      const applied = await store.applyActive(version);
+      if (applied) await this.deps.publish(store.model, applied);
+    } catch (err) {
+      const message = err instanceof Error ? err.message.split(`${this.deps.dataDir}${sep}`).join('') : String(err);
+      this.deps.logger.warn({ model: store.model, version, err: message }, 'committed, but updating model_active.json or announcing it failed; readers follow the history');
+    }
   }
+
 }
 
 /** The job result of a gated candidate (or a bootstrap), in the lab's field names plus the gate's. */

@@ -14,8 +14,9 @@ import {
   type RegistryJobData,
   type RegistryJobResult,
 } from '@ct/queue';
-import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken } from '@ct/registry';
+import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
 import { Queue, Worker } from 'bullmq';
+import { Automation } from './automation';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -29,6 +30,8 @@ export interface TrainerOptions {
   redisUrl: string;
   prefix: string;
   dataDir: string;
+  /** The models' artifacts (see PipelineDeps.artifactStore); a DirectoryStore on `dataDir` by default. */
+  artifactStore?: ArtifactStore;
   datasetsDir: string;
   /** The built-in models to train (their specs; the catalogue at start). */
   specs: readonly ModelSpec[];
@@ -39,6 +42,8 @@ export interface TrainerOptions {
   catalog?: readonly ModelSpec[];
   /** How often the inbox and `models/*` are scanned (the fallback of the pub/sub messages); default 2 s. */
   pollIntervalMs?: number;
+  /** How often the automatic actions (automation.ts) are evaluated; default 2 s. */
+  automationPollMs?: number;
   lockDurationMs: number;
   /** BullMQ's stalled-job check; defaults to BullMQ's 30 s. */
   stalledIntervalMs?: number;
@@ -94,6 +99,7 @@ export class Trainer {
   private registryWorker: Worker<RegistryJobData, RegistryJobResult> | undefined;
   private inbox: Inbox | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private automation: Automation | undefined;
   private polling: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -143,6 +149,7 @@ export class Trainer {
     const pipeline = new TrainPipeline({
       specs: this.specs,
       dataDir: this.opts.dataDir,
+      ...(this.opts.artifactStore ? { artifactStore: this.opts.artifactStore } : {}),
       datasetsDir: this.opts.datasetsDir,
       fitThread: this.fitThread,
       logger,
@@ -197,6 +204,18 @@ export class Trainer {
     });
     this.timer = setInterval(() => void this.poll(), this.opts.pollIntervalMs ?? 2000);
     this.timer.unref();
+    this.automation = new Automation({
+      redis: this.connection,
+      prefix,
+      dataDir: this.opts.dataDir,
+      models: () => [...this.models].flatMap(([name, m]) => {
+        const spec = this.specs.find((s) => s.name === name);
+        return spec ? [{ spec, queue: m.queue }] : [];
+      }),
+      pollMs: this.opts.automationPollMs ?? 2000,
+      logger,
+    });
+    this.automation.start();
     logger.info({ models: [...this.models.keys()], prefix }, 'trainer ready');
   }
 
@@ -299,6 +318,7 @@ export class Trainer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
+      await settleWithin(this.automation?.close() ?? Promise.resolve(), 1000);
       this.subscriber.disconnect();
       const workers: Pick<Worker, 'close'>[] = [...[...this.models.values()].map((m) => m.worker), ...(this.registryWorker ? [this.registryWorker] : [])];
       const workersClosed = Promise.all(workers.map((w) => w.close()));

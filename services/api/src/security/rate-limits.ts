@@ -18,11 +18,49 @@ export type Rates = Readonly<Record<Budget, number>>;
 /** The RateLimit header fields of an answer (draft-ietf-httpapi-ratelimit-headers, draft 6 names). */
 export type RateHeaders = Record<string, string>;
 
-const headersOf = (limit: number, res: RateLimiterRes): RateHeaders => ({
-  'RateLimit-Limit': String(limit),
-  'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
-  'RateLimit-Reset': String(Math.max(1, Math.ceil(res.msBeforeNext / 1000))),
+const headersOf = (limit: string, remaining: number, msBeforeNext: number): RateHeaders => ({
+  'RateLimit-Limit': limit,
+  'RateLimit-Remaining': String(Math.max(0, remaining)),
+  'RateLimit-Reset': String(Math.max(1, Math.ceil(msBeforeNext / 1000))),
 });
+
+/**
+ * Budgets of at least this many requests per window are counted with a local allowance (see
+ * {@link RateLimits}); smaller ones ask Redis about every request, exactly.
+ */
+export const ALLOWANCE_MIN_BUDGET = 100;
+
+/** The most a replica counts ahead in Redis: this share of the budget. */
+export const ALLOWANCE_SHARE = 0.01;
+
+/** A request waiting for Redis to count it. */
+interface Waiter {
+  resolve(headers: RateHeaders): void;
+  reject(err: unknown): void;
+}
+
+/** One caller on one budget, as this replica counts it. */
+interface CallerCount {
+  readonly budget: Budget;
+  readonly callerKey: string;
+  /** Requests waiting for Redis, in arrival order. */
+  queue: Waiter[];
+  /** A count is in flight in Redis (one at a time per caller and budget). */
+  inFlight: boolean;
+  /** Listed for this turn's flush. */
+  scheduled: boolean;
+  /** The allowance: counts `next` to `last` of Redis's current window are this replica's to hand out. */
+  next: number;
+  last: number;
+  /** When that window ends (Date.now() clock); the allowance is void from then on. */
+  windowEnd: number;
+  /** Requests admitted in that window, and in the window before it: how many to count ahead. */
+  used: number;
+  previous: number;
+}
+
+/** Callers not seen for this long are forgotten (their windows ended long ago). */
+const FORGET_AFTER_MS = 10_000;
 
 /**
  * Rate limits in Redis, shared by every API replica: per caller (token, or address when
@@ -31,9 +69,34 @@ const headersOf = (limit: number, res: RateLimiterRes): RateHeaders => ({
  * the window ends, without asking Redis again. If Redis does not answer, each replica counts
  * alone in memory (the insurance limiter): requests are never refused because the limiter
  * is down.
+ *
+ * Measured under load on /predict (docs/benchmarks.md), a Redis round trip per request cost
+ * more than the prediction: its command, timer, socket write and reply, and above all the
+ * wait, since Redis shares the cores and every request waited for its turn. So:
+ *
+ * - The requests of one caller on one budget that wait for Redis are counted together, one
+ *   `INCRBY n` per turn of the event loop, one count in flight at a time. The batch takes the
+ *   n consecutive counts Redis hands out, in arrival order: each request is admitted or
+ *   refused exactly as with n calls in a row.
+ * - On budgets of {@link ALLOWANCE_MIN_BUDGET} or more, a count also reserves an allowance
+ *   for the requests to come: about as many as the caller sent in this window or the last
+ *   one, at most {@link ALLOWANCE_SHARE} of the budget. Later requests take their counts
+ *   from it without waiting for Redis, until it is used up or the window ends. The counts
+ *   stay in Redis, shared by every replica; what is reserved and not used before the window
+ *   ends counts against the caller all the same, so with R replicas a busy caller may be
+ *   refused up to R x 1 % before its budget. Smaller budgets get no allowance and stay exact.
  */
 export class RateLimits {
   private readonly limiters = new Map<Budget, RateLimiterRedis>();
+  /** The budgets' limits as header text, made once. */
+  private readonly limitText = new Map<Budget, string>();
+  /** The most counted ahead, per budget (0: every request asks Redis). */
+  private readonly allowanceCap = new Map<Budget, number>();
+  private readonly counts = new Map<string, CallerCount>();
+  /** Callers with requests to send at the end of this turn. */
+  private ready: CallerCount[] = [];
+  private flushScheduled = false;
+  private lastSweep = Date.now();
 
   /**
    * @param rates requests per window for each budget
@@ -48,6 +111,8 @@ export class RateLimits {
   ) {
     for (const [budget, points] of Object.entries(rates) as [Budget, number][]) {
       if (points <= 0) continue;
+      this.limitText.set(budget, String(points));
+      this.allowanceCap.set(budget, points >= ALLOWANCE_MIN_BUDGET ? Math.floor(points * ALLOWANCE_SHARE) : 0);
       this.limiters.set(
         budget,
         new RateLimiterRedis({
@@ -64,25 +129,132 @@ export class RateLimits {
   }
 
   /**
-   * Counts one request of `callerKey` against `budget`: resolves with the RateLimit headers,
-   * or rejects with a 429 carrying `Retry-After` and the same headers. Undefined when that
-   * budget is off.
+   * Counts one request of `callerKey` against `budget`: the RateLimit headers, at once when
+   * this replica's allowance covers it, else a promise of them; the promise rejects with a
+   * 429 carrying `Retry-After` and the same headers. Undefined when that budget is off.
    */
-  consume(budget: Budget, callerKey: string): Promise<RateHeaders> | undefined {
-    const limiter = this.limiters.get(budget);
-    if (!limiter) return undefined;
-    const limit = this.rates[budget];
-    return limiter.consume(callerKey).then(
-      (res) => headersOf(limit, res),
+  consume(budget: Budget, callerKey: string): RateHeaders | Promise<RateHeaders> | undefined {
+    if (!this.limiters.has(budget)) return undefined;
+    const id = `${budget}\n${callerKey}`;
+    let c = this.counts.get(id);
+    if (c === undefined) {
+      c = { budget, callerKey, queue: [], inFlight: false, scheduled: false, next: 1, last: 0, windowEnd: 0, used: 0, previous: 0 };
+      this.counts.set(id, c);
+    }
+    const now = Date.now();
+    // From the allowance, unless earlier requests are still waiting (they go first).
+    if (c.next <= c.last && now < c.windowEnd && c.queue.length === 0) {
+      c.used++;
+      return headersOf(this.limitText.get(budget) as string, this.rates[budget] - c.next++, c.windowEnd - now);
+    }
+    const caller = c;
+    return new Promise<RateHeaders>((resolve, reject) => {
+      caller.queue.push({ resolve, reject });
+      this.schedule(caller);
+    });
+  }
+
+  private schedule(c: CallerCount): void {
+    if (c.inFlight || c.scheduled) return;
+    c.scheduled = true;
+    this.ready.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate runs once the I/O callbacks of this turn have run: every request the
+      // turn parsed is in the batch, and none waits longer than the turn it arrived in.
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const ready = this.ready;
+    this.ready = [];
+    for (const c of ready) {
+      c.scheduled = false;
+      this.count(c);
+    }
+    const now = Date.now();
+    if (now - this.lastSweep > FORGET_AFTER_MS) this.sweep(now);
+  };
+
+  /** Forgets callers idle since their window ended long ago (a flood of addresses must not grow the memory). */
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [id, c] of this.counts) {
+      if (!c.inFlight && c.queue.length === 0 && now - c.windowEnd > FORGET_AFTER_MS) this.counts.delete(id);
+    }
+  }
+
+  /** One count in Redis for the waiting requests and the allowance ahead, then each request's share of it. */
+  private count(c: CallerCount): void {
+    const waiters = c.queue;
+    if (waiters.length === 0) return;
+    c.queue = [];
+    c.inFlight = true;
+    const n = waiters.length;
+    const cap = this.allowanceCap.get(c.budget) as number;
+    // About the caller's pace: as many as it sent in this window so far (doubling while it
+    // keeps up), or in the last window (a steady caller gets its allowance at once).
+    const ahead = cap === 0 ? 0 : Math.min(cap, Math.max(c.used + n, c.previous));
+    const limiter = this.limiters.get(c.budget) as RateLimiterRedis;
+    limiter.consume(c.callerKey, n + ahead).then(
+      (res) => this.settle(c, waiters, ahead, res, false),
       (rejected: unknown) => {
-        // Both stores failing leaves an Error: let the request through rather than fail it.
-        if (!(rejected instanceof RateLimiterRes)) return {};
-        const headers = headersOf(limit, rejected);
-        throw new ApiError('rate_limited', `more than ${limit} ${budget} request(s) per ${this.windowSeconds === 1 ? 'second' : `${this.windowSeconds} s`} from this caller`, [], {
-          ...headers,
-          'Retry-After': headers['RateLimit-Reset'] as string,
-        });
+        if (rejected instanceof RateLimiterRes) {
+          this.settle(c, waiters, ahead, rejected, true);
+          return;
+        }
+        // Both stores failing leaves an Error: let the requests through rather than fail them.
+        c.inFlight = false;
+        for (const w of waiters) w.resolve({});
+        if (c.queue.length > 0) this.schedule(c);
       },
     );
+  }
+
+  private settle(c: CallerCount, waiters: Waiter[], ahead: number, res: RateLimiterRes, refused: boolean): void {
+    c.inFlight = false;
+    const budget = c.budget;
+    const limit = this.rates[budget];
+    const limitText = this.limitText.get(budget) as string;
+    const now = Date.now();
+    if (now >= c.windowEnd) {
+      // A new window: what the caller sent in the one just ended sizes the next allowance.
+      c.previous = now - c.windowEnd < this.windowSeconds * 1000 ? c.used : 0;
+      c.used = 0;
+    }
+    c.windowEnd = now + res.msBeforeNext;
+    // A refusal that counted nothing comes from this replica's memory (the caller was already
+    // past its budget in this window): every request is refused, and nothing is reserved.
+    const blocked = refused && res.consumedPoints <= limit;
+    const total = blocked ? limit : res.consumedPoints;
+    // The waiting requests took counts total - ahead - n + 1 ... total - ahead, in arrival
+    // order; the allowance is the rest, up to the budget.
+    let counted = total - ahead - waiters.length;
+    for (const w of waiters) {
+      counted++;
+      if (!blocked && counted <= limit) {
+        c.used++;
+        w.resolve(headersOf(limitText, limit - counted, res.msBeforeNext));
+      } else {
+        w.reject(this.refusal(budget, limit, headersOf(limitText, 0, res.msBeforeNext)));
+      }
+    }
+    c.next = blocked ? 1 : total - ahead + 1;
+    c.last = blocked ? 0 : Math.min(total, limit);
+    // Requests that came while Redis counted: from the new allowance, else the next count.
+    while (c.queue.length > 0 && c.next <= c.last) {
+      c.used++;
+      (c.queue.shift() as Waiter).resolve(headersOf(limitText, limit - c.next++, c.windowEnd - now));
+    }
+    if (c.queue.length > 0) this.schedule(c);
+  }
+
+  private refusal(budget: Budget, limit: number, headers: RateHeaders): ApiError {
+    return new ApiError('rate_limited', `more than ${limit} ${budget} request(s) per ${this.windowSeconds === 1 ? 'second' : `${this.windowSeconds} s`} from this caller`, [], {
+      ...headers,
+      'Retry-After': headers['RateLimit-Reset'] as string,
+    });
   }
 }
