@@ -1,0 +1,205 @@
+/**
+ * Faults: Redis frozen, stopped, restarted empty, under a running API and trainer (processes
+ * on a private redis-server; the shared one is never touched). The tests run in order on one
+ * stack, each starting from the state the previous one left. The API keeps its default rate
+ * limits and queue caps here: what a user meets during an outage is the production setting.
+ */
+import { Queue } from 'bullmq';
+import { acceptedProblems, eventually, FaultStack, historyOf, irisSamples, SETOSA, settle, slowTrainBody, waitFitting, type ApiProcess, type HttpResponse, type JobView, type ServiceProcess } from './harness';
+
+const all = irisSamples();
+/** 7 rows of each class: activated under any_improvement with the seeded fit. */
+const GOOD_BATCH = all.filter((_, i) => i % 50 < 7);
+/** Every request here has a client-side timeout: "answers at once" means it answers at all within it. */
+const T = { timeoutMs: 5_000 };
+/** A stack trace or a source path must never reach a client. */
+const STACK = /\n\s+at\s|\bat\s+\S+\s+\(.*:\d+:\d+\)|\.ts:\d+|node_modules/;
+
+function expectProblem(r: HttpResponse, status: number, code: string): void {
+  expect({ status: r.status, text: r.text.slice(0, 300) }).toEqual({ status, text: expect.any(String) });
+  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(r.body).toMatchObject({ status, code });
+  expect(r.text).not.toMatch(STACK);
+}
+
+let stack: FaultStack;
+let api: ApiProcess;
+let trainer: ServiceProcess;
+let finishedJobId: string;
+const accepted = new Map<string, JobView>();
+// Short shutdown timeouts: the last test stops both services while Redis is down.
+const SHUTDOWN = { CT_SHUTDOWN_TIMEOUT_MS: '2000' };
+
+beforeAll(async () => {
+  stack = await FaultStack.create({ quotas: 'default' });
+  trainer = await stack.startTrainer(SHUTDOWN);
+  api = await stack.startApi({ ...SHUTDOWN, LOG_LEVEL: 'info' });
+  await stack.serving(api);
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const globalConcurrency = async (): Promise<number | null> => {
+  const q = new Queue('train-iris', { connection: { host: '127.0.0.1', port: stack.redis?.port as number, maxRetriesPerRequest: 1 }, prefix: stack.prefix });
+  try {
+    return await q.getGlobalConcurrency();
+  } finally {
+    await q.close();
+  }
+};
+
+test('while Redis is up: healthy, and a job runs', async () => {
+  const health = await eventually(async () => {
+    const r = await api.client.get('/health', T);
+    return r.body?.status === 'ok' ? r : undefined;
+  }, 10_000, 'healthy');
+  expect(health.body.redis).toEqual({ reachable: true });
+  const r = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(0, 6) }, headers: { prefer: 'wait=20' }, timeoutMs: 25_000 });
+  expect(r.status).toBe(200);
+  finishedJobId = r.body.job_id;
+  accepted.set(r.body.job_id, r.body);
+});
+
+test('Redis frozen (SIGSTOP) while a job runs: /predict, /health and /model/info answer at once (health degraded), /train answers 503 within the client timeout; after SIGCONT the job completes once', async () => {
+  const running = await api.client.post('/train', { json: slowTrainBody(400, 11) });
+  expect(running.status).toBe(202);
+  await stack.watch(waitFitting(api.client, running.body.job_id));
+  /** How long each request took while Redis hung; checked at the end, so a slow answer fails nothing else. */
+  const took: Record<string, number> = {};
+  const timed = async <R>(what: string, p: () => Promise<R>): Promise<R> => {
+    const t0 = Date.now();
+    const r = await p();
+    took[what] = Date.now() - t0;
+    return r;
+  };
+  stack.freezeRedis(true);
+  try {
+    const health = await timed('GET /health', () => api.client.get('/health', T));
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'degraded', redis: { reachable: false } });
+    expect((await timed('POST /predict', () => api.client.post('/predict', { json: SETOSA, ...T }))).status).toBe(200);
+    expect((await timed('GET /model/info', () => api.client.get('/model/info', T))).status).toBe(200);
+    // A frozen (not closed) Redis still looks connected, so /train waits for the producer's
+    // 3 s command timeout before its 503; a closed one is refused at once (below). The client
+    // allows well over those 3 s: a loaded machine must not turn the 503 into an abort.
+    expectProblem(await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(0, 6) }, timeoutMs: 15_000 }), 503, 'queue_unavailable');
+  } finally {
+    stack.freezeRedis(false);
+  }
+  await eventually(async () => (await api.client.get('/health', T)).body?.status === 'ok', 15_000, 'healthy after SIGCONT');
+  const settled = await stack.watch(settle([api.client], [running.body.job_id], 60_000));
+  expect(settled.get(running.body.job_id)?.state).toBe('completed');
+  for (const [k, v] of settled) accepted.set(k, v);
+  expect(await acceptedProblems([api], accepted)).toEqual([]);
+  // None of these needs Redis (health pings it with a 1 s timeout): a generous bound, far
+  // below the 3 s a request waits when something on its path does wait for Redis.
+  // BUG (reported): the per-caller rate limiter (services/api/src/security/rate-limits.ts)
+  // falls back to memory only when Redis is not connected; a hung Redis looks connected, so
+  // each limited request waits the producer's 3 s command timeout first.
+  expect(Object.entries(took).filter(([, ms]) => ms > 2000)).toEqual([]);
+}, 60_000);
+
+test('Redis stopped: /health degraded, /predict and /model/info answer from memory, /train, /jobs and DELETE /model/history answer 503 problem+json; a bad body is still a 422', async () => {
+  const served = (await api.client.post('/predict', { json: SETOSA, ...T })).body.model_version;
+  await stack.stopRedis();
+
+  const health = await eventually(async () => {
+    const r = await api.client.get('/health', T);
+    return r.body?.redis?.reachable === false ? r : undefined;
+  }, 10_000, '/health notices the outage');
+  expect(health.status).toBe(200);
+  expect(health.body).toMatchObject({ status: 'degraded', model_version: served, redis: { reachable: false }, models: { iris: { state: 'ready' } } });
+
+  const predict = await api.client.post('/predict', { json: { records: [SETOSA, SETOSA] }, ...T });
+  expect(predict.status).toBe(200);
+  expect(predict.body.model_version).toBe(served);
+  expect(predict.body.predictions).toHaveLength(2);
+
+  const info = await api.client.get('/model/info', T);
+  expect(info.status).toBe(200);
+  expect(info.body.active_version).toBe(served);
+  expect(info.body.history.length).toBeGreaterThanOrEqual(2);
+
+  const train = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(0, 6) }, ...T });
+  expectProblem(train, 503, 'queue_unavailable');
+  expect(train.headers.get('retry-after')).toBe('5');
+  const waited = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(0, 6) }, headers: { prefer: 'wait=30', 'idempotency-key': 'down-1' }, ...T });
+  expectProblem(waited, 503, 'queue_unavailable');
+  expectProblem(await api.client.delete('/model/history', T), 503, 'queue_unavailable');
+  expectProblem(await api.client.get(`/jobs/${encodeURIComponent(finishedJobId)}`, T), 503, 'queue_unavailable');
+  // Validation does not need Redis: a bad body is still a 422, not a 503.
+  expectProblem(await api.client.post('/train', { json: { samples: [] }, ...T }), 422, 'validation_failed');
+});
+
+test('Redis restarted empty: healthy again, the model queue is serialized again (global concurrency 1), /train accepted and run; a job finished before shows 404 yet its entry stays in the history', async () => {
+  await stack.restartRedisEmpty();
+  await eventually(async () => {
+    const r = await api.client.get('/health', T);
+    return r.body?.status === 'ok' && r.body.redis.reachable === true;
+  }, 15_000, '/health ok again');
+  // BullMQ keeps a queue's global concurrency in Redis; the trainer sets it again on reconnect.
+  await eventually(async () => (await globalConcurrency()) === 1, 15_000, 'global concurrency set again after the restart');
+
+  const r = await eventually(async () => {
+    const res = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(6, 12) }, headers: { prefer: 'wait=20' }, timeoutMs: 25_000 });
+    return res.status === 200 ? res : undefined;
+  }, 30_000, 'a job runs after the outage');
+  expect(r.body.state).toBe('completed');
+  expect(['activated', 'rejected']).toContain(r.body.result.status);
+  accepted.set(r.body.job_id, r.body);
+
+  // The job records lived in Redis: the client polling an earlier job now gets a 404...
+  expect((await api.client.get(`/jobs/${encodeURIComponent(finishedJobId)}`, T)).status).toBe(404);
+  // ...while what it did is on the volume, once.
+  const history = await historyOf(api.client);
+  expect(history.filter((e) => e.job_id === finishedJobId)).toHaveLength(1);
+  expect(await acceptedProblems([api], accepted)).toEqual([]);
+}, 60_000);
+
+let queuedBeforeRestart = '';
+
+test('Redis restarted empty while a job runs: the running job is committed once (its status is gone: 404), serving goes on', async () => {
+  const running = await api.client.post('/train', { json: slowTrainBody(400, 12) });
+  expect(running.status).toBe(202);
+  await stack.watch(waitFitting(api.client, running.body.job_id));
+  // Queued behind it (one job of a model at a time): the next test looks at this one.
+  const queued = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(12, 18) } });
+  expect(queued.status).toBe(202);
+  queuedBeforeRestart = queued.body.job_id;
+
+  await stack.restartRedisEmpty();
+  const history = await eventually(async () => {
+    const h = await historyOf(api.client);
+    return h.some((e) => e.job_id === running.body.job_id) ? h : undefined;
+  }, 30_000, 'the running job committed');
+  expect(history.filter((e) => e.job_id === running.body.job_id)).toHaveLength(1);
+  expect((await api.client.get(`/jobs/${encodeURIComponent(running.body.job_id)}`, T)).status).toBe(404);
+  await eventually(async () => (await api.client.get('/health', T)).body?.status === 'ok', 15_000, 'healthy after the restart');
+  expect((await api.client.post('/predict', { json: SETOSA, ...T })).status).toBe(200);
+  expect(await acceptedProblems([api], accepted)).toEqual([]);
+}, 60_000);
+
+// KNOWN GAP (reported): an accepted job lives only in Redis until a trainer takes it. Compose
+// runs Redis with an append-only file, so a restart keeps it; a Redis that comes back empty
+// (its data lost) loses every queued job, and the client that was answered 202 gets a 404.
+// `test.failing` passes while the job is lost and fails once it is not: then make it a test.
+test.failing('KNOWN GAP: a job still queued when Redis restarts empty is not lost (today: GET /jobs/:id answers 404 and it never runs)', async () => {
+  expect(queuedBeforeRestart).not.toBe('');
+  await settle([api.client], [queuedBeforeRestart], 20_000);
+});
+
+test('SIGTERM while Redis is down: the API and the trainer exit 0 promptly, whether they had connected or never could', async () => {
+  await stack.stopRedis();
+  await eventually(async () => (await api.client.get('/health', T)).body?.redis?.reachable === false, 10_000, 'outage seen');
+  // Two more that start while Redis is down and never reach it.
+  const neverApi = await stack.startApi({ ...SHUTDOWN, LOG_LEVEL: 'info' }, 'api-never-connected');
+  await stack.watch(neverApi.service.waitForOutput(/api listening/));
+  const neverTrainer = await stack.startTrainer({ ...SHUTDOWN }, 'trainer-never-connected', /trainer starting/);
+
+  const services = [api.service, trainer, neverApi.service, neverTrainer];
+  const exits = await Promise.all(services.map((s) => s.stop(20_000)));
+  expect(exits).toEqual(services.map(() => ({ code: 0, signal: null })));
+  for (const s of services) expect(s.output()).toContain('shutting down');
+}, 60_000);
