@@ -476,7 +476,8 @@ describe('prediction log', () => {
     expect(bad.map((l) => l.slice(0, 40))).toEqual([]);
     const lines = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
-    const last = lines.find((l) => l.prediction_id === r.body.prediction_id);
+    // A batch's line carries its first row's id (each row's id is in the output).
+    const last = lines.find((l) => l.prediction_id === r.body.predictions[0].prediction_id);
     expect(last).toMatchObject({ model: 'iris', version: r.body.model_version, input: { records: [SETOSA, SETOSA] } });
     expect(last.output.predictions).toHaveLength(2);
     expect(Date.parse(last.time)).not.toBeNaN();
