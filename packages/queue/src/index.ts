@@ -7,3 +7,4 @@ export * from './service-env';
 export * from './settle-within';
 export * from './feedback-keys';
 export * from './automation-config';
+export * from './webhooks';

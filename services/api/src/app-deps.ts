@@ -9,6 +9,7 @@ import type { PredictionLog } from './prediction-log';
 import type { TokenStore } from '@ct/auth';
 import type { FeedbackStore } from './feedback/feedback-store';
 import type { PredictionIndex } from './feedback/prediction-index';
+import type { Webhooks } from '@ct/queue';
 
 /** Everything the Express app needs; `main.ts` wires the real ones, tests their own. */
 export interface AppDeps {
@@ -39,6 +40,8 @@ export interface AppDeps {
    * server closes. Absent in tests that never shut down.
    */
   shutdown?: AbortSignal;
+  /** Webhook endpoints, their logs and redeliveries (admin routes); absent: the routes answer 503. */
+  webhooks?: Webhooks;
 }
 
 /** Per-model context resolved once per request. */

@@ -22,6 +22,7 @@ import { modelDetailHandler, modelListHandler } from './routes/models';
 import { rootHandler } from './routes/root';
 import { runCompareHandler, runSearchHandler } from './routes/runs';
 import { versionDetailHandler, versionListHandler } from './routes/versions';
+import { createWebhookHandler, deleteWebhookHandler, getWebhookHandler, listWebhooksHandler, redeliverWebhookHandler, rotateWebhookSecretHandler, updateWebhookHandler, webhookDeliveriesHandler } from './routes/webhooks';
 
 /**
  * Builds the Express app. The lab's paths (`/train`, `/model/info`, `DELETE /model/history`)
@@ -104,6 +105,16 @@ export function createApp(deps: AppDeps): Express {
   app.post('/tokens', guard('admin'), body, createTokenHandler(deps));
   app.get('/tokens', guard('admin'), listTokensHandler(deps));
   app.delete('/tokens/:id', guard('admin'), revokeTokenHandler(deps));
+
+  // Webhooks (admin): endpoints that receive signed events (routes/webhooks.ts); the trainer delivers.
+  app.post('/webhooks', guard('admin'), body, createWebhookHandler(deps));
+  app.get('/webhooks', guard('admin'), listWebhooksHandler(deps));
+  app.get('/webhooks/:id', guard('admin'), getWebhookHandler(deps));
+  app.patch('/webhooks/:id', guard('admin'), body, updateWebhookHandler(deps));
+  app.delete('/webhooks/:id', guard('admin'), deleteWebhookHandler(deps));
+  app.post('/webhooks/:id/rotate-secret', guard('admin'), rotateWebhookSecretHandler(deps));
+  app.get('/webhooks/:id/deliveries', guard('admin'), webhookDeliveriesHandler(deps));
+  app.post('/webhooks/:id/deliveries/:msgId/redeliver', guard('admin'), redeliverWebhookHandler(deps));
 
   app.use(notFoundHandler);
   app.use(errorMiddleware(deps.logger));

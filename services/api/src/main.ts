@@ -17,6 +17,7 @@ import { Authenticator } from './security/authenticator';
 import { RateLimits } from './security/rate-limits';
 import { staticTokensOf } from './security/static-tokens';
 import { loadTokenSecret, TokenStore } from '@ct/auth';
+import { settleWithin, Webhooks } from '@ct/queue';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
   const shutdown = new AbortController();
   const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: predictionIndex });
+  // Webhook endpoints and redeliveries; the trainer delivers (its WebhookDelivery).
+  const webhooks = new Webhooks({ redis: queues.redis, prefix: config.redisPrefix });
   const server: Server = createServer({
     dataDir: config.dataDir,
     catalog,
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     redisPrefix: config.redisPrefix,
     qualityWindowS: config.qualityWindowS,
     shutdown: shutdown.signal,
+    webhooks,
   });
   server.listen(config.port, config.host);
   server.on('listening', () => {
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
       catalog.close();
       cache.close();
       subscriber.close();
-      void Promise.all([predictionLog.close(), predictionIndex.close().then(() => queues.close())]).finally(() => logger.flush(() => process.exit(0)));
+      void Promise.all([predictionLog.close(), predictionIndex.close().then(() => settleWithin(webhooks.close(), 1000)).then(() => queues.close())]).finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
   };

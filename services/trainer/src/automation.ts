@@ -1,5 +1,5 @@
 import { accuracyBelowBound, enoughNewRows, worseThanPredecessor, type FeedbackTally, type ModelSpec, type RuleVerdict } from '@ct/core';
-import { automationConfigSchema, feedbackKeys, type AutomationConfig, type JobData, type JobResult, type Trigger } from '@ct/queue';
+import { automationConfigSchema, feedbackKeys, type AutomationConfig, type EmitWebhookEvent, type JobData, type JobResult, type Trigger } from '@ct/queue';
 import { ModelStore, type HistoryEntry } from '@ct/registry';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +43,8 @@ export class Automation {
       models: () => Iterable<AutomatedModel>;
       pollMs: number;
       logger: Logger;
+      /** Webhook event `trigger.fired` for each job queued (fire and forget); none when absent. */
+      emit?: EmitWebhookEvent;
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
@@ -213,6 +215,7 @@ export class Automation {
     await queue.add(data.kind, data, { jobId: id });
     await this.opts.redis.set(this.keys.automationJob(data.model), id);
     this.opts.logger.info({ model: data.model, job_id: id, kind: data.kind, trigger: data.trigger?.code, reason: data.trigger?.reason }, 'automation: job queued');
+    this.opts.emit?.('trigger.fired', { model: data.model, job_id: id, kind: data.kind, trigger: data.trigger ?? null }, id);
     return id;
   }
 }

@@ -1,5 +1,5 @@
 import { checkBootstrapSet, DEFAULT_MODEL, TrainingDataError, type ModelSpec } from '@ct/core';
-import { bootstrapJobId, registryJobDataSchema, type ArchiveResult, type JobResult, type RegistryJobData, type RegistryJobResult } from '@ct/queue';
+import { bootstrapJobId, registryJobDataSchema, type ArchiveResult, type EmitWebhookEvent, type JobResult, type RegistryJobData, type RegistryJobResult } from '@ct/queue';
 import {
   ArtifactError,
   createArchive,
@@ -28,6 +28,8 @@ export interface RegistryJobsDeps {
   stopModel: (model: string) => void;
   /** Tells every replica (Redis pub/sub); their scans of the volume cover a lost message. */
   announce: (event: 'registered' | 'archived', model: string) => Promise<void>;
+  /** Webhook events `model.registered` and `model.archived` (fire and forget); none when absent. */
+  emit?: EmitWebhookEvent;
   logger: Logger;
 }
 
@@ -88,6 +90,8 @@ export class RegistryJobs {
     }
     await this.deps.startModel(spec);
     await this.deps.announce('registered', spec.name);
+    // Keyed by the job: a re-run after a crash emits the same message, delivered once.
+    this.deps.emit?.('model.registered', { model: spec.name, source: data.source, file: data.file ?? null, job_id: jobId, request_id: data.request_id, actor: data.actor?.name ?? null }, jobId);
     const boot = await this.deps.pipeline.process({
       id: bootstrapJobId(spec.name),
       data: { kind: 'bootstrap', model: spec.name, request_id: data.request_id, body_hash: '' },
@@ -111,6 +115,7 @@ export class RegistryJobs {
       await this.deps.announce('archived', model);
       this.deps.stopModel(model);
       log.info({ reason: data.reason }, 'model archived');
+      this.deps.emit?.('model.archived', { model, archived_at: stored.archived_at, reason: stored.reason, job_id: jobId, request_id: data.request_id, actor: data.actor?.name ?? null }, jobId);
     }
     return {
       status: 'archived',

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { FitThreadClient } from './fit-thread-client';
 import { loadBundledDataset } from './load-dataset';
 import type { StepOutcome } from './step-task';
+import type { EmitWebhookEvent } from '@ct/queue';
+import { decisionEventData, rollbackEventData } from './webhook-events';
 
 /** What the pipeline needs from its surroundings. */
 export interface PipelineDeps {
@@ -20,6 +22,8 @@ export interface PipelineDeps {
   /** Announces an activation (Redis pub/sub); the API also polls, so a lost message only delays. */
   publish: (model: string, version: string) => Promise<void>;
   logger: Logger;
+  /** Webhook events after a decision or a rollback (fire and forget); none when absent. */
+  emit?: EmitWebhookEvent;
 }
 
 /** The job as the pipeline sees it: BullMQ's Job, narrowed to what is used (tests pass real jobs). */
@@ -284,6 +288,7 @@ export class TrainPipeline {
       { status: result.status, version: result.model_version, accuracy_new: result.accuracy_new, accuracy_previous: result.accuracy_previous, violations: result.violations.map((v) => v.code) },
       'job decided',
     );
+    this.deps.emit?.(result.status === 'activated' ? 'model.activated' : 'model.rejected', decisionEventData(ctx.jobId, data, result), ctx.jobId);
     return result;
   }
 
@@ -451,6 +456,7 @@ export class TrainPipeline {
     });
     ctx.log.info({ version: target.version, previous: active, source: how.source }, 'version activated again');
     await this.activate(store, target.version);
+    this.deps.emit?.('model.rolled_back', rollbackEventData(store.model, jobId, data, how, active, target.version), jobId);
     return result;
   }
 

@@ -13,6 +13,10 @@ import {
   type JobResult,
   type RegistryJobData,
   type RegistryJobResult,
+  Webhooks,
+  WebhookDelivery,
+  type EmitWebhookEvent,
+  type WebhookDeliveryOptions,
 } from '@ct/queue';
 import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
 import { Queue, Worker } from 'bullmq';
@@ -51,6 +55,8 @@ export interface TrainerOptions {
   logger: Logger;
   /** Compiled fit-thread entry (tests may point elsewhere). */
   fitThreadScript?: string;
+  /** Settings of the webhook delivery worker (defaults: 15 s timeout, 5 s base backoff up to 2 h). */
+  webhookDelivery?: Pick<WebhookDeliveryOptions, 'backoff' | 'timeoutMs' | 'maxRetryAfterMs' | 'concurrency'>;
 }
 
 /** One model this trainer trains: its queue and the worker that takes the queue's jobs. */
@@ -102,6 +108,10 @@ export class Trainer {
   private automation: Automation | undefined;
   private polling: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** Webhooks: the events this trainer emits, and the worker delivering every trainer's messages. */
+  private readonly webhooks: Webhooks;
+  private delivery: WebhookDelivery | undefined;
+  private readonly emitting = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TrainerOptions) {
     this.connection = createRedisConnection(opts.redisUrl, 'worker', 'ct-trainer');
@@ -110,6 +120,7 @@ export class Trainer {
     this.fitThread = new FitThreadClient(opts.fitThreadScript);
     this.specs = [...opts.specs];
     this.catalog = opts.catalog ?? opts.specs;
+    this.webhooks = new Webhooks({ redis: this.publisher, prefix: opts.prefix });
     for (const c of [this.connection, this.publisher, this.subscriber]) {
       c.on('error', (err: Error) => opts.logger.warn({ err: err.message }, 'redis connection error'));
     }
@@ -121,6 +132,16 @@ export class Trainer {
       }
     });
   }
+
+  /** Queues an event's deliveries; logged, never thrown, and awaited by `close`. */
+  private readonly emit: EmitWebhookEvent = (type, data, key) => {
+    const p = this.webhooks
+      .emit(type, data, key === undefined ? {} : { key })
+      .then((r) => r.endpoints.length > 0 && this.opts.logger.info({ event: type, msg_id: r.msg_id, endpoints: r.endpoints.length }, 'webhook event queued'))
+      .catch((err: unknown) => this.opts.logger.warn({ event: type, err: String(err) }, 'webhook event not queued'))
+      .finally(() => this.emitting.delete(p));
+    this.emitting.add(p);
+  };
 
   /** Every queue this trainer holds, by model name (the registry queue by its own name). */
   private allQueues(): [string, Pick<Queue, 'setGlobalConcurrency' | 'close'>][] {
@@ -157,6 +178,7 @@ export class Trainer {
         await this.publisher.publish(modelEventsChannel(prefix), JSON.stringify({ model, version }));
         logger.info({ model, version }, 'model activated');
       },
+      emit: this.emit,
     });
     this.pipeline = pipeline;
 
@@ -173,6 +195,7 @@ export class Trainer {
         const channel = event === 'registered' ? modelRegisteredChannel(prefix) : modelArchivedChannel(prefix);
         await this.publisher.publish(channel, JSON.stringify({ model }));
       },
+      emit: this.emit,
       logger,
     });
     const worker = new Worker<RegistryJobData, RegistryJobResult>(REGISTRY_QUEUE, (job) => registry.process(job), this.workerOptions());
@@ -214,8 +237,10 @@ export class Trainer {
       }),
       pollMs: this.opts.automationPollMs ?? 2000,
       logger,
+      emit: this.emit,
     });
     this.automation.start();
+    this.delivery = new WebhookDelivery({ connection: this.connection, prefix, webhooks: this.webhooks, logger, ...this.opts.webhookDelivery });
     logger.info({ models: [...this.models.keys()], prefix }, 'trainer ready');
   }
 
@@ -332,6 +357,10 @@ export class Trainer {
       }
       clearTimeout(timer);
       await settleWithin(this.polling ?? Promise.resolve(), 1000);
+      // Deliveries in flight end within their timeout; past the shutdown's, BullMQ retries them.
+      await settleWithin(this.delivery?.close() ?? Promise.resolve(), this.opts.shutdownTimeoutMs);
+      await settleWithin(Promise.all(this.emitting), 1000);
+      await settleWithin(this.webhooks.close(), 1000);
       await Promise.all(this.allQueues().map(([, q]) => settleWithin(q.close(), 1000)));
       await this.fitThread.close();
       await Promise.all([this.connection, this.publisher].map((c) => settleWithin(c.quit(), 1000)));

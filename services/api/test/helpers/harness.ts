@@ -14,7 +14,7 @@ import pino, { type Logger } from 'pino';
 import { FitThreadClient } from '../../../trainer/src/fit-thread-client';
 import { TrainPipeline } from '../../../trainer/src/train-pipeline';
 import { Trainer } from '../../../trainer/src/trainer';
-import type { JobData, JobResult } from '@ct/queue';
+import { Webhooks, type JobData, type JobResult, type WebhookDeliveryOptions } from '@ct/queue';
 import { ActivationSubscriber } from '../../src/activation-subscriber';
 import { createServer } from '../../src/server';
 import { JobQueues } from '../../src/job-queues';
@@ -132,6 +132,7 @@ export interface ApiHandle {
   subscriber: ActivationSubscriber | undefined;
   predictionLog: PredictionLog;
   predictionIndex: PredictionIndex;
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -191,6 +192,7 @@ export async function startApi(opts: {
   const retentionS = opts.feedbackRetentionS ?? 86_400;
   const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: predictionIndex });
+  const webhooks = new Webhooks({ redis: queues.redis, prefix: opts.prefix });
   const server = createServer({
     dataDir: opts.dataDir,
     catalog,
@@ -205,6 +207,7 @@ export async function startApi(opts: {
     predictionIndex,
     redisPrefix: opts.prefix,
     qualityWindowS: 3600,
+    webhooks,
   });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
@@ -221,6 +224,7 @@ export async function startApi(opts: {
     subscriber,
     predictionLog,
     predictionIndex,
+    webhooks,
     close: () =>
       (closing ??= (async () => {
         server.closeAllConnections();
@@ -230,6 +234,7 @@ export async function startApi(opts: {
         subscriber?.close();
         await predictionLog.close();
         await predictionIndex.close();
+        await webhooks.close();
         await queues.close();
       })()),
   };
@@ -240,7 +245,16 @@ export async function startApi(opts: {
  * (iris by default); it knows the whole catalogue, so built-in names are taken. It scans the
  * inbox and `models/*` every `pollIntervalMs` (500 ms by default).
  */
-export async function startTrainer(opts: { dataDir: string; prefix: string; redisUrl?: string; models?: readonly string[]; pollIntervalMs?: number; logger?: Logger }): Promise<Trainer> {
+export async function startTrainer(opts: {
+  dataDir: string;
+  prefix: string;
+  redisUrl?: string;
+  models?: readonly string[];
+  pollIntervalMs?: number;
+  logger?: Logger;
+  /** Settings of the trainer's webhook delivery (a tiny backoff in tests). */
+  webhookDelivery?: Pick<WebhookDeliveryOptions, 'backoff' | 'timeoutMs' | 'maxRetryAfterMs'>;
+}): Promise<Trainer> {
   const trainer = new Trainer({
     redisUrl: opts.redisUrl ?? TEST_REDIS_URL,
     prefix: opts.prefix,
@@ -253,6 +267,7 @@ export async function startTrainer(opts: { dataDir: string; prefix: string; redi
     lockDurationMs: 30_000,
     shutdownTimeoutMs: 5_000,
     logger: opts.logger ?? silentLogger(),
+    ...(opts.webhookDelivery ? { webhookDelivery: opts.webhookDelivery } : {}),
   });
   await trainer.start();
   return trainer;
