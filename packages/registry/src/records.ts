@@ -33,6 +33,10 @@ export const historyEntrySchema = z.strictObject({
   status: z.enum(['activated', 'rejected', 'applied']),
   job_id: z.string().nullable(),
   request_id: z.string().nullable(),
+  /** Who asked: the caller's token name, role and id (never the token); null for the system's own jobs. Absent in entries written before tokens. */
+  actor: z.strictObject({ name: z.string(), role: z.enum(['admin', 'trainer', 'client']).nullable(), token_id: z.string().nullable() }).nullable().optional(),
+  /** Set when the automation queued the job: the rule that fired, its sentence and its numbers. */
+  trigger: z.strictObject({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) }).optional(),
   created_at: z.iso.datetime(),
   /** Active version before and after this attempt; the last entry's `active_after` is what should be live. */
   active_before: version.nullable(),

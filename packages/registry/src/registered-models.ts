@@ -33,6 +33,8 @@ export const registrationSchema = z.strictObject({
   /** The inbox file it came from (relative to the data directory), for an inbox registration. */
   file: z.string().nullable(),
   request_id: z.string().nullable(),
+  /** Who asked: the caller's token name, role and id (never the token); null for the watched folder. Absent in records written before tokens. */
+  actor: z.strictObject({ name: z.string(), role: z.enum(['admin', 'trainer', 'client']).nullable(), token_id: z.string().nullable() }).nullable().optional(),
   job_id: z.string(),
 });
 
@@ -46,8 +48,9 @@ export type RegisteredModel = Omit<Registration, 'spec'> & { spec: ModelSpec };
 export const archiveRecordSchema = z.strictObject({
   model: modelNameSchema,
   archived_at: z.iso.datetime(),
-  /** No authentication exists yet: the request id is what identifies the caller. */
   request_id: z.string().nullable(),
+  /** Who asked: the caller's token name, role and id (never the token); null for the watched folder. Absent in records written before tokens. */
+  actor: z.strictObject({ name: z.string(), role: z.enum(['admin', 'trainer', 'client']).nullable(), token_id: z.string().nullable() }).nullable().optional(),
   job_id: z.string(),
   reason: z.string().max(500).nullable(),
 });

@@ -240,6 +240,14 @@ export const historyItemSchema = z
     version: z.string(),
     source: entrySourceSchema,
     status: entryStatusSchema,
+    requested_by: z
+      .object({ name: z.string(), role: z.string().nullable() })
+      .nullable()
+      .meta({ description: "who asked: the caller's token name and role (null for the system's own jobs and entries written before tokens)" }),
+    trigger: z
+      .object({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) })
+      .nullable()
+      .meta({ description: 'set when the automation queued the job: the rule, its sentence and its numbers' }),
     job_id: z.string().nullable(),
     request_id: z.string().nullable(),
     created_at: z.string(),
@@ -298,6 +306,14 @@ export const activationSchema = z
     current: z.boolean(),
     seq: z.number().int().meta({ description: 'the history entry that made it live' }),
     source: entrySourceSchema,
+    requested_by: z
+      .object({ name: z.string(), role: z.string().nullable() })
+      .nullable()
+      .meta({ description: "who asked: the caller's token name and role (null for the system's own jobs and entries written before tokens)" }),
+    trigger: z
+      .object({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) })
+      .nullable()
+      .meta({ description: 'set when the automation queued the job: the rule, its sentence and its numbers' }),
     job_id: z.string().nullable(),
     reason: z.string().nullable(),
     accuracy: z.number().nullable(),

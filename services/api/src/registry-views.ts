@@ -53,6 +53,9 @@ export function candidateEntry(entries: readonly HistoryEntry[], version: string
 /** The entry's stored result. */
 export const resultOf = (e: HistoryEntry): StoredResult => e.result;
 
+/** Who asked for an entry's change: a token's name and role, never its id. */
+export const requestedBy = (e: HistoryEntry): { name: string; role: string | null } | null => (e.actor ? { name: e.actor.name, role: e.actor.role } : null);
+
 /** Why an entry did what it did: the decision's reason, else the job's message. */
 export const reasonOf = (e: HistoryEntry): string | null => str(resultOf(e).reason) ?? str(resultOf(e).message);
 
@@ -98,6 +101,8 @@ export function historyItem(model: string, e: HistoryEntry): HistoryItem {
     status: e.status,
     job_id: e.job_id,
     request_id: e.request_id,
+    requested_by: requestedBy(e),
+    trigger: e.trigger ?? null,
     created_at: e.created_at,
     active_before: e.active_before,
     active_after: e.active_after,
@@ -165,6 +170,8 @@ export function activationTimeline(entries: readonly HistoryEntry[]): Activation
       seq: e.seq,
       source: e.source,
       job_id: e.job_id,
+      requested_by: requestedBy(e),
+      trigger: e.trigger ?? null,
       reason: reasonOf(e),
       // A candidate's own score; a reset or rollback carries the score of the version it restored.
       accuracy: e.version === e.active_after ? e.accuracy_new : null,

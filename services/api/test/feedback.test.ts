@@ -203,6 +203,11 @@ describe('automatic rollback and retraining from feedback', () => {
     const timeline = await client.get('/models/iris/activations?limit=1');
     const [last] = timeline.body.activations ?? timeline.body.items ?? [];
     expect(JSON.stringify(last)).toMatch(/automatic rollback from v\d\.0-[0-9a-f]{6}: live accuracy 0\.0% \(0\/20\) against the predecessor's 100\.0% \(20\/20\)/);
+    expect(last).toMatchObject({ source: 'rollback', requested_by: { name: 'automation', role: null }, trigger: { code: 'worse_than_predecessor' } });
+    expect(last.trigger.details.test.pValueLower).toBeLessThan(0.05);
+    // The promotion was asked for by the harness's admin token: its name is in the history.
+    const promotion = (await client.get('/models/iris/history?limit=5')).body.entries.find((e: { version: string }) => e.version === promoted);
+    expect(promotion.requested_by).toEqual({ name: 'env-admin', role: 'admin' });
 
     // Enough new labeled rows: a retraining job under the gate, its trigger recorded.
     const before = (await stack.store.readHistory()).entries.length;
@@ -212,6 +217,8 @@ describe('automatic rollback and retraining from feedback', () => {
     const entry = (await stack.store.readHistory()).entries.at(-1);
     expect(entry?.source).toBe('train');
     expect(entry?.n_batch_samples).toBe(50);
+    expect(entry?.trigger).toMatchObject({ code: 'enough_new_rows', reason: '50 new labeled row(s) >= 45' });
+    expect(entry?.actor).toEqual({ name: 'automation', role: null, token_id: null });
     expect(['activated', 'rejected']).toContain(entry?.status);
   });
 });

@@ -82,6 +82,7 @@ export class RegistryJobs {
         source: data.source,
         file: data.file,
         request_id: data.request_id,
+        actor: data.actor ?? null,
         job_id: jobId,
       });
       // Lost to a registration of the same name on another replica, between the check and the write.
@@ -105,7 +106,7 @@ export class RegistryJobs {
     const model = data.model;
     if (model === DEFAULT_MODEL) throw new UnrecoverableError(`the default model ${DEFAULT_MODEL} cannot be archived: the lab's paths (/predict, /train, /model/info) serve it`);
     if (!this.deps.catalog.some((s) => s.name === model) && !(await readRegistration(dataDir, model))) throw new UnrecoverableError(`unknown model ${model}`);
-    const record = { model, archived_at: new Date().toISOString(), request_id: data.request_id, job_id: jobId, reason: data.reason };
+    const record = { model, archived_at: new Date().toISOString(), request_id: data.request_id, actor: data.actor ?? null, job_id: jobId, reason: data.reason };
     const created = await createArchive(dataDir, record);
     const stored = created ? record : await readArchive(dataDir, model);
     if (!stored) throw new Error(`models/${model}/archived.json vanished after it was found`);

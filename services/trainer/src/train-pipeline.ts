@@ -334,6 +334,9 @@ export class TrainPipeline {
       status: d.activated ? 'activated' : 'rejected',
       job_id: jobId,
       request_id: data.request_id,
+      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
+      actor: data.actor ?? null,
+      trigger: data.trigger,
       created_at: artifact.created_at,
       active_before: active,
       active_after: stateAfter.active,
@@ -445,6 +448,9 @@ export class TrainPipeline {
       status: 'activated',
       job_id: jobId,
       request_id: data.request_id,
+      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
+      actor: data.actor ?? null,
+      trigger: data.trigger,
       created_at: new Date().toISOString(),
       active_before: active,
       active_after: target.version,
@@ -504,6 +510,9 @@ export class TrainPipeline {
       status: 'applied',
       job_id: jobId,
       request_id: data.request_id,
+      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
+      actor: data.actor ?? null,
+      trigger: data.trigger,
       created_at: new Date().toISOString(),
       active_before: active,
       active_after: active,
