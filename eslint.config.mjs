@@ -38,6 +38,17 @@ export default tseslint.config(
     },
   },
   {
+    // The /ui page's script runs in the browser, untranspiled: no TypeScript project to type
+    // check it against, and the browser's globals (uPlot: the vendored IIFE's).
+    files: ['services/api/src/ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'location', 'history', 'setTimeout', 'Node', 'uPlot'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     // Published coefficient tables are kept digit for digit, as printed.
     files: ['packages/core/src/normal-quantile.ts'],
     rules: { 'no-loss-of-precision': 'off' },

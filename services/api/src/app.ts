@@ -22,6 +22,7 @@ import { modelDetailHandler, modelListHandler } from './routes/models';
 import { rootHandler } from './routes/root';
 import { runCompareHandler, runSearchHandler } from './routes/runs';
 import { versionDetailHandler, versionListHandler } from './routes/versions';
+import { uiRouter } from './ui-route';
 import { createWebhookHandler, deleteWebhookHandler, getWebhookHandler, listWebhooksHandler, redeliverWebhookHandler, rotateWebhookSecretHandler, updateWebhookHandler, webhookDeliveriesHandler } from './routes/webhooks';
 
 /**
@@ -115,6 +116,10 @@ export function createApp(deps: AppDeps): Express {
   app.post('/webhooks/:id/rotate-secret', guard('admin'), rotateWebhookSecretHandler(deps));
   app.get('/webhooks/:id/deliveries', guard('admin'), webhookDeliveriesHandler(deps));
   app.post('/webhooks/:id/deliveries/:msgId/redeliver', guard('admin'), redeliverWebhookHandler(deps));
+
+  // The operator's page (ui-route.ts): static files, open to anyone; its data comes from the
+  // routes above with the token typed into it, so their guards still decide what it shows.
+  app.use('/ui', uiRouter());
 
   app.use(notFoundHandler);
   app.use(errorMiddleware(deps.logger));

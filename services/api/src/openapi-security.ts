@@ -54,6 +54,8 @@ export function registerTokenPaths(registry: OpenAPIRegistry, { json, problems }
 export function permissionOf(method: string, path: string): Permission | undefined {
   const m = method.toLowerCase();
   if (m === 'get' && (path === '/' || path === '/health' || /^\/models\/[^/]+\/health$/.test(path))) return undefined;
+  // The page's static files (ui-route.ts): no data in them; not in the document.
+  if (m === 'get' && (path === '/ui' || path.startsWith('/ui/'))) return undefined;
   if (m === 'post' && (/\/predict$/.test(path) || path === '/predict/compare')) return 'predict';
   if (path.startsWith('/tokens')) return 'admin';
   if (/\/model\/history$/.test(path) || /\/model\/trusted-eval$/.test(path)) return m === 'get' ? 'read' : 'admin';
