@@ -92,7 +92,8 @@ export class RateLimits {
   private readonly limitText = new Map<Budget, string>();
   /** The most counted ahead, per budget (0: every request asks Redis). */
   private readonly allowanceCap = new Map<Budget, number>();
-  private readonly counts = new Map<string, CallerCount>();
+  /** Callers by budget, then by key (no key string made per request). */
+  private readonly counts = new Map<Budget, Map<string, CallerCount>>();
   /** Callers with requests to send at the end of this turn. */
   private ready: CallerCount[] = [];
   private flushScheduled = false;
@@ -112,6 +113,7 @@ export class RateLimits {
     for (const [budget, points] of Object.entries(rates) as [Budget, number][]) {
       if (points <= 0) continue;
       this.limitText.set(budget, String(points));
+      this.counts.set(budget, new Map());
       this.allowanceCap.set(budget, points >= ALLOWANCE_MIN_BUDGET ? Math.floor(points * ALLOWANCE_SHARE) : 0);
       this.limiters.set(
         budget,
@@ -134,12 +136,12 @@ export class RateLimits {
    * 429 carrying `Retry-After` and the same headers. Undefined when that budget is off.
    */
   consume(budget: Budget, callerKey: string): RateHeaders | Promise<RateHeaders> | undefined {
-    if (!this.limiters.has(budget)) return undefined;
-    const id = `${budget}\n${callerKey}`;
-    let c = this.counts.get(id);
+    const callers = this.counts.get(budget);
+    if (callers === undefined) return undefined;
+    let c = callers.get(callerKey);
     if (c === undefined) {
       c = { budget, callerKey, queue: [], inFlight: false, scheduled: false, next: 1, last: 0, windowEnd: 0, used: 0, previous: 0 };
-      this.counts.set(id, c);
+      callers.set(callerKey, c);
     }
     const now = Date.now();
     // From the allowance, unless earlier requests are still waiting (they go first).
@@ -181,8 +183,10 @@ export class RateLimits {
   /** Forgets callers idle since their window ended long ago (a flood of addresses must not grow the memory). */
   private sweep(now: number): void {
     this.lastSweep = now;
-    for (const [id, c] of this.counts) {
-      if (!c.inFlight && c.queue.length === 0 && now - c.windowEnd > FORGET_AFTER_MS) this.counts.delete(id);
+    for (const callers of this.counts.values()) {
+      for (const [key, c] of callers) {
+        if (!c.inFlight && c.queue.length === 0 && now - c.windowEnd > FORGET_AFTER_MS) callers.delete(key);
+      }
     }
   }
 
@@ -198,11 +202,12 @@ export class RateLimits {
     // keeps up), or in the last window (a steady caller gets its allowance at once).
     const ahead = cap === 0 ? 0 : Math.min(cap, Math.max(c.used + n, c.previous));
     const limiter = this.limiters.get(c.budget) as RateLimiterRedis;
+    const sentAt = Date.now();
     limiter.consume(c.callerKey, n + ahead).then(
-      (res) => this.settle(c, waiters, ahead, res, false),
+      (res) => this.settle(c, waiters, ahead, sentAt, res, false),
       (rejected: unknown) => {
         if (rejected instanceof RateLimiterRes) {
-          this.settle(c, waiters, ahead, rejected, true);
+          this.settle(c, waiters, ahead, sentAt, rejected, true);
           return;
         }
         // Both stores failing leaves an Error: let the requests through rather than fail them.
@@ -213,7 +218,7 @@ export class RateLimits {
     );
   }
 
-  private settle(c: CallerCount, waiters: Waiter[], ahead: number, res: RateLimiterRes, refused: boolean): void {
+  private settle(c: CallerCount, waiters: Waiter[], ahead: number, sentAt: number, res: RateLimiterRes, refused: boolean): void {
     c.inFlight = false;
     const budget = c.budget;
     const limit = this.rates[budget];
@@ -224,7 +229,9 @@ export class RateLimits {
       c.previous = now - c.windowEnd < this.windowSeconds * 1000 ? c.used : 0;
       c.used = 0;
     }
-    c.windowEnd = now + res.msBeforeNext;
+    // Redis measured the time left somewhere between sending and now: counted from the
+    // sending, the allowance never outlives Redis's window.
+    c.windowEnd = sentAt + res.msBeforeNext;
     // A refusal that counted nothing comes from this replica's memory (the caller was already
     // past its budget in this window): every request is refused, and nothing is reserved.
     const blocked = refused && res.consumedPoints <= limit;
@@ -244,7 +251,7 @@ export class RateLimits {
     c.next = blocked ? 1 : total - ahead + 1;
     c.last = blocked ? 0 : Math.min(total, limit);
     // Requests that came while Redis counted: from the new allowance, else the next count.
-    while (c.queue.length > 0 && c.next <= c.last) {
+    while (c.queue.length > 0 && c.next <= c.last && now < c.windowEnd) {
       c.used++;
       (c.queue.shift() as Waiter).resolve(headersOf(limitText, limit - c.next++, c.windowEnd - now));
     }
