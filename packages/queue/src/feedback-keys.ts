@@ -4,8 +4,12 @@
  * so the two never disagree on a name.
  */
 export const feedbackKeys = (prefix: string) => ({
-  /** A served prediction, by id (with a TTL: the retention window). */
-  prediction: (id: string) => `${prefix}:fb:pred:${id}`,
+  /**
+   * Hash of the predictions served in one second (field: prediction id), with a TTL of the
+   * retention window: one key and one write per second, not per row. The second is in the id
+   * (a UUIDv7), so a lookup goes straight to its hash.
+   */
+  predictions: (second: number) => `${prefix}:fb:pred:${second}`,
   /** The label given to a prediction, by id (same TTL). */
   label: (id: string) => `${prefix}:fb:label:${id}`,
   /** Hash of minute buckets' counters for one version: `pred:<k>` predictions of class k, `n`, `correct`, `n:<k>`, `correct:<k>` labels. */

@@ -395,7 +395,14 @@ describe('GET /models/:model/activations', () => {
     const entries = (await s.store.readHistory()).entries;
     const at = (seq: number) => entries[seq - 1]?.created_at;
     expect(body).toMatchObject({ model: 'iris', total: 4, next_cursor: null });
-    expect(body.activations).toEqual([
+    // Who asked for each change: the harness's admin token, the system for the bootstrap.
+    expect(body.activations.map((a: { requested_by: { name: string } | null; trigger: unknown }) => [a.requested_by?.name ?? null, a.trigger])).toEqual([
+      ['env-admin', null],
+      ['env-admin', null],
+      ['env-admin', null],
+      [null, null],
+    ]);
+    expect(body.activations.map(({ requested_by: _by, trigger: _trigger, ...rest }: Record<string, unknown>) => rest)).toEqual([
       { version: v4, from: at(6), to: null, current: true, seq: 6, source: 'train', job_id: jobs.good2.job_id, reason: jobs.good2.result.reason, accuracy: jobs.good2.result.accuracy_new, replaced_by: null },
       {
         version: v1,

@@ -15,7 +15,7 @@ if (!hasChromium) console.warn(`ui.test: ${CHROMIUM} is missing (apt-get install
 const maybe = hasChromium ? describe : describe.skip;
 
 const samples = irisSamples();
-const rows = (n: number, offset: number) => Array.from({ length: n }, (_, i) => samples[(offset + i * 7) % samples.length]);
+const rows = (n: number, offset: number) => Array.from({ length: n }, (_, i) => samples[(offset + i * 7) % samples.length] as (typeof samples)[number]);
 
 maybe('/ui in a browser', () => {
   let s: Stack;
@@ -83,7 +83,7 @@ maybe('/ui in a browser', () => {
 
     // Some traffic and feedback, so the quality and drift views have something to show.
     const predicted = await s.api.client.post('/predict', { json: { records: rows(40, 3).map(({ label: _l, ...x }) => x) } });
-    const items = predicted.body.predictions.map((p: { prediction_id: string }, i: number) => ({ prediction_id: p.prediction_id, label: rows(40, 3)[i]!.label }));
+    const items = predicted.body.predictions.map((p: { prediction_id: string }, i: number) => ({ prediction_id: p.prediction_id, label: (rows(40, 3)[i] as (typeof samples)[number]).label }));
     await eventually(async () => ((b) => (b?.recorded ?? 0) + (b?.replaced ?? 0) === items.length)((await s.api.client.post('/models/iris/feedback', { json: { items } })).body), 10_000, 'feedback recorded');
 
     await shot('timeline');

@@ -2,6 +2,7 @@ import type { RawValue } from '@ct/core';
 import { feedbackKeys, minuteOf, RECENT_INPUTS } from '@ct/queue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { predictionIdTime } from './prediction-id';
 
 /** A served prediction as the index keeps it: enough to turn a label into a training row. */
 export interface IndexedPrediction {
@@ -20,6 +21,7 @@ export interface IndexedPrediction {
 interface Pending {
   id: string;
   json: string;
+  second: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class PredictionIndex {
       return;
     }
     const cells = JSON.stringify(x);
-    this.entries.push({ id, json: `{"m":${JSON.stringify(model)},"v":${JSON.stringify(version)},"x":${cells},"y":${y},"t":${t}}` });
+    this.entries.push({ id, json: `{"m":${JSON.stringify(model)},"v":${JSON.stringify(version)},"x":${cells},"y":${y},"t":${t}}`, second: Math.floor(t / 1000) });
     const mixKey = `${model}\n${version}\n${minuteOf(t)}\n${y}`;
     this.mix.set(mixKey, (this.mix.get(mixKey) ?? 0) + 1);
     const inputsKey = `${model}\n${version}`;
@@ -82,7 +84,19 @@ export class PredictionIndex {
       return Promise.resolve();
     }
     const pipe = redis.pipeline();
-    for (const e of entries) pipe.set(this.keys.prediction(e.id), e.json, 'EX', retentionS);
+    // One HSET per second of predictions (ids carry their second), one EXPIRE each.
+    const bySecond = new Map<number, string[]>();
+    for (const e of entries) {
+      let fields = bySecond.get(e.second);
+      if (!fields) bySecond.set(e.second, (fields = []));
+      fields.push(e.id, e.json);
+    }
+    for (const [second, fields] of bySecond) {
+      const key = this.keys.predictions(second);
+      pipe.hset(key, ...fields);
+      // Kept for the retention window after its second, plus a minute of slack for late flushes.
+      pipe.expireat(key, second + retentionS + 60);
+    }
     for (const [key, n] of mix) {
       const [model, version, minute, y] = key.split('\n') as [string, string, string, string];
       const tally = this.keys.tally(model, version, Number(minute));
@@ -112,7 +126,16 @@ export class PredictionIndex {
   /** The indexed predictions for `ids`, in order (undefined: not found, or expired). */
   async lookup(ids: readonly string[]): Promise<(IndexedPrediction | undefined)[]> {
     if (ids.length === 0) return [];
-    const raw = await this.opts.redis.mget(...ids.map((id) => this.keys.prediction(id)));
+    const pipe = this.opts.redis.pipeline();
+    const asked: boolean[] = [];
+    for (const id of ids) {
+      const made = predictionIdTime(id);
+      asked.push(made !== undefined);
+      if (made !== undefined) pipe.hget(this.keys.predictions(Math.floor(made / 1000)), id);
+    }
+    const answers = (await pipe.exec()) ?? [];
+    let next = 0;
+    const raw = asked.map((yes) => (yes ? ((answers[next++]?.[1] as string | null | undefined) ?? null) : null));
     return raw.map((r) => {
       if (r === null) return undefined;
       try {
