@@ -59,6 +59,13 @@ interface CallerCount {
   previous: number;
 }
 
+/**
+ * How long a count may wait for Redis before this replica counts in memory instead. A frozen
+ * Redis (SIGSTOP, a long fork) keeps its connection open, so the "not ready" fallback never
+ * fires; without this every limited request would wait for the command timeout (3 s).
+ */
+export const REDIS_COUNT_TIMEOUT_MS = 250;
+
 /** Callers not seen for this long are forgotten (their windows ended long ago). */
 const FORGET_AFTER_MS = 10_000;
 
@@ -88,6 +95,8 @@ const FORGET_AFTER_MS = 10_000;
  */
 export class RateLimits {
   private readonly limiters = new Map<Budget, RateLimiterRedis>();
+  /** Each budget's in-memory limiter: the insurance when Redis fails or is too slow. */
+  private readonly memory = new Map<Budget, RateLimiterMemory>();
   /** The budgets' limits as header text, made once. */
   private readonly limitText = new Map<Budget, string>();
   /** The most counted ahead, per budget (0: every request asks Redis). */
@@ -115,6 +124,8 @@ export class RateLimits {
       this.limitText.set(budget, String(points));
       this.counts.set(budget, new Map());
       this.allowanceCap.set(budget, points >= ALLOWANCE_MIN_BUDGET ? Math.floor(points * ALLOWANCE_SHARE) : 0);
+      const insurance = new RateLimiterMemory({ points, duration: windowSeconds });
+      this.memory.set(budget, insurance);
       this.limiters.set(
         budget,
         new RateLimiterRedis({
@@ -124,7 +135,7 @@ export class RateLimits {
           duration: windowSeconds,
           rejectIfRedisNotReady: true,
           inMemoryBlockOnConsumed: points,
-          insuranceLimiter: new RateLimiterMemory({ points, duration: windowSeconds }),
+          insuranceLimiter: insurance,
         }),
       );
     }
@@ -203,17 +214,39 @@ export class RateLimits {
     const ahead = cap === 0 ? 0 : Math.min(cap, Math.max(c.used + n, c.previous));
     const limiter = this.limiters.get(c.budget) as RateLimiterRedis;
     const sentAt = Date.now();
+    // Whichever answers first settles the waiters: Redis, or memory once Redis is too slow.
+    let settled = false;
+    const once =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn(...args);
+      };
+    const onCount = once((res: RateLimiterRes, extra: number) => this.settle(c, waiters, extra, sentAt, res, false));
+    const onRefusal = once((res: RateLimiterRes, extra: number) => this.settle(c, waiters, extra, sentAt, res, true));
+    const timer = setTimeout(() => {
+      const memory = this.memory.get(c.budget) as RateLimiterMemory;
+      memory.consume(c.callerKey, n).then(
+        (res) => onCount(res, 0),
+        (rejected: unknown) => (rejected instanceof RateLimiterRes ? onRefusal(rejected, 0) : onError()),
+      );
+    }, REDIS_COUNT_TIMEOUT_MS);
+    const onError = once(() => {
+      c.inFlight = false;
+      for (const w of waiters) w.resolve({});
+      if (c.queue.length > 0) this.schedule(c);
+    });
     limiter.consume(c.callerKey, n + ahead).then(
-      (res) => this.settle(c, waiters, ahead, sentAt, res, false),
+      (res) => onCount(res, ahead),
       (rejected: unknown) => {
         if (rejected instanceof RateLimiterRes) {
-          this.settle(c, waiters, ahead, sentAt, rejected, true);
+          onRefusal(rejected, ahead);
           return;
         }
         // Both stores failing leaves an Error: let the requests through rather than fail them.
-        c.inFlight = false;
-        for (const w of waiters) w.resolve({});
-        if (c.queue.length > 0) this.schedule(c);
+        onError();
       },
     );
   }
