@@ -60,6 +60,6 @@ export function expressSteps(pipeline: RequestPipeline) {
 
 /** The admitted caller of a request; a route without a guard has none (a bug, reported as a 500). */
 export function callerOf(req: Request): Caller {
-  if (!req.caller) throw new Error(`route ${req.method} ${req.route?.path ?? req.path} has no guard`);
+  if (!req.caller) throw new Error(`route ${req.method} ${req.path} has no guard`);
   return req.caller;
 }

@@ -20,10 +20,13 @@ export function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise
   if (!isJsonType(req.headers['content-type'])) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     if (isPlainUtf8(req)) {
+      // The lean reader fails with body-parser's `{ type }` objects, which problem.ts maps.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       readPlainJson(req, (err, body) => (err ? reject(err) : resolve(body)));
       return;
     }
-    bodyParser(req as express.Request, res as express.Response, (err?: unknown) => (err ? reject(err) : resolve((req as BodyRequest).body)));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    bodyParser(req, res, (err?: unknown) => (err ? reject(err) : resolve((req as BodyRequest).body)));
   });
 }
 

@@ -23,7 +23,7 @@ export interface Admission {
   headers: RateHeaders;
 }
 
-const NO_HEADERS: RateHeaders = Object.freeze({}) as RateHeaders;
+const NO_HEADERS: RateHeaders = Object.freeze({});
 
 /**
  * The steps every request goes through, in order, written once for both the predict lane
