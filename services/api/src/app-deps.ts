@@ -8,6 +8,7 @@ import type { RequestPipeline } from './pipeline/request-pipeline';
 import type { PredictionLog } from './prediction-log';
 import type { TokenStore } from '@ct/auth';
 import type { FeedbackStore } from './feedback/feedback-store';
+import type { ApiMetrics } from './metrics/api-metrics';
 import type { PredictionIndex } from './feedback/prediction-index';
 import type { Webhooks } from '@ct/queue';
 
@@ -28,6 +29,8 @@ export interface AppDeps {
   feedback: FeedbackStore;
   /** Every served prediction by id, for feedback; written off the hot path. */
   predictionIndex: PredictionIndex;
+  /** Prometheus metrics (GET /metrics); absent in tests that do not look at them. */
+  metrics?: ApiMetrics;
   /** The Redis key prefix (queues, limits, feedback). */
   redisPrefix: string;
   /** Feedback settings: the default window of live quality. */

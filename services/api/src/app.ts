@@ -56,6 +56,16 @@ export function createApp(deps: AppDeps): Express {
   // Open: reveal no data.
   app.get('/', rootHandler());
   app.get('/health', healthHandler(deps));
+  // Prometheus scrapes without a token: counts and durations, no data.
+  app.get('/metrics', (_req, res, next) => {
+    if (!deps.metrics) {
+      next();
+      return;
+    }
+    deps.metrics.render().then(({ contentType, body }) => {
+      res.set('Content-Type', contentType).send(body);
+    }, next);
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapiDoc());
   });

@@ -78,6 +78,17 @@ export class JobQueues {
     this.queues.set(model, this.open(trainQueueName(model), model));
   }
 
+  /** A model queue's unfinished jobs by state, or undefined (no such queue, or Redis down): for metrics. */
+  async jobCounts(model: string): Promise<Record<string, number> | undefined> {
+    const handle = this.queues.get(model);
+    if (!handle || !this.redisReady) return undefined;
+    try {
+      return await handle.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The producer connection, shared with the rate limiter and the token store. */
   get redis(): Redis {
     return this.connection;

@@ -10,6 +10,7 @@ import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
+import { ApiMetrics } from './metrics/api-metrics';
 import { batchedLogDestination } from './pipeline/log-destination';
 import { FeedbackStore } from './feedback/feedback-store';
 import { PredictionIndex } from './feedback/prediction-index';
@@ -53,12 +54,22 @@ async function main(): Promise<void> {
   // Who may do what: tokens hashed under the volume's (or the environment's) secret.
   let pipeline: RequestPipeline;
   let tokens: TokenStore;
+  let metrics: ApiMetrics;
   try {
     const secret = loadTokenSecret(config.dataDir, config.tokenSecret);
     const statics = staticTokensOf(config.tokens, config.dataDir);
     if (statics.file) logger.info({ file: statics.file.path }, statics.file.created ? 'no token configured: made an admin token, readable only by this user, in this file' : 'no token configured: the admin token is in this file');
     tokens = new TokenStore(queues.redis, config.redisPrefix, secret);
+    metrics = new ApiMetrics({
+      specs: () => catalog.specs(),
+      activeVersion: (model) => cache.get(model)?.artifact.version,
+      jobCounts: (model) => queues.jobCounts(model),
+      redis: queues.redis,
+      redisPrefix: config.redisPrefix,
+      qualityWindowS: config.qualityWindowS,
+    });
     pipeline = new RequestPipeline({
+      metrics,
       authenticator: new Authenticator({ secret, store: tokens, staticTokens: statics.tokens }),
       limits: new RateLimits(queues.redis, config.redisPrefix, config.rates),
       open: { predict: config.authPredict, read: config.authRead },
@@ -87,6 +98,7 @@ async function main(): Promise<void> {
     jobCaps: { perModel: config.maxQueuedPerModel, perCaller: config.maxQueuedPerCaller },
     feedback,
     predictionIndex,
+    metrics,
     redisPrefix: config.redisPrefix,
     qualityWindowS: config.qualityWindowS,
     shutdown: shutdown.signal,

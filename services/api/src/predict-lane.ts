@@ -29,7 +29,7 @@ export function createPredictLane(deps: AppDeps, defaultModel: string): (req: In
     const m = PREDICT_PATH.exec(req.url ?? '');
     if (!m) return false;
     const state = deps.pipeline.start(req);
-    const exchange: Exchange = { deps, req, res, state, rateHeaders: undefined };
+    const exchange: Exchange = { deps, req, res, state, rateHeaders: undefined, route: m[1] === undefined ? '/predict' : '/models/:model/predict' };
     serve(exchange, defaultModel, m[1], m[2]).catch((err: unknown) => refuse(exchange, err));
     return true;
   };
@@ -43,6 +43,8 @@ interface Exchange {
   readonly state: RequestState;
   /** Set once the request was counted (a refusal before that has none). */
   rateHeaders: RateHeaders | undefined;
+  /** The route template, for metrics. */
+  readonly route: string;
 }
 
 async function serve(x: Exchange, defaultModel: string, modelInPath: string | undefined, query: string | undefined): Promise<void> {
@@ -91,5 +93,5 @@ function send(x: Exchange, status: number, contentType: string | undefined, head
   if (headers !== undefined) for (const name in headers) list.push(name, headers[name] as string);
   x.res.writeHead(status, list);
   x.res.end(body);
-  x.deps.pipeline.log(x.state, x.req, status);
+  x.deps.pipeline.log(x.state, x.req, status, x.route);
 }

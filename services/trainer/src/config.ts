@@ -24,6 +24,9 @@ const schema = z.object({
   CT_CATALOG_POLL_MS: z.coerce.number().int().min(100).default(2000),
   /** How often the automatic actions configured per model are evaluated. */
   CT_AUTOMATION_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /** The port of the trainer's /metrics and /health; unset: none. */
+  CT_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  CT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 /** The trainer's settings, parsed once from the environment. */
@@ -39,6 +42,8 @@ export interface TrainerConfig {
   readonly stalledIntervalMs: number;
   readonly catalogPollMs: number;
   readonly automationPollMs: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
 }
 
 /**
@@ -59,5 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     stalledIntervalMs: e.CT_STALLED_INTERVAL_MS,
     catalogPollMs: e.CT_CATALOG_POLL_MS,
     automationPollMs: e.CT_AUTOMATION_POLL_MS,
+    metricsPort: e.CT_METRICS_PORT,
+    metricsHost: e.CT_METRICS_HOST,
   });
 }

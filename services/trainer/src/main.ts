@@ -51,10 +51,23 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   logger.info({ data_dir: config.dataDir, prefix: config.redisPrefix }, 'trainer starting');
-  trainer.start().catch((err: unknown) => {
-    logger.fatal({ err: String(err) }, 'trainer failed to start');
-    process.exit(1);
-  });
+  let ready = false;
+  if (config.metricsPort !== undefined) {
+    // Metrics and health on their own port; a port already taken is logged, not fatal.
+    trainer.metrics.listen(config.metricsPort, config.metricsHost, () => ready).then(
+      (port) => logger.info({ port }, `trainer metrics on http://${config.metricsHost}:${port}/metrics`),
+      (err: unknown) => logger.warn({ err: String(err), port: config.metricsPort }, 'trainer metrics port unavailable'),
+    );
+  }
+  trainer.start().then(
+    () => {
+      ready = true;
+    },
+    (err: unknown) => {
+      logger.fatal({ err: String(err) }, 'trainer failed to start');
+      process.exit(1);
+    },
+  );
 }
 
 void main();

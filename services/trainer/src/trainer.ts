@@ -21,6 +21,7 @@ import {
 import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
 import { Queue, Worker } from 'bullmq';
 import { Automation } from './automation';
+import { TrainerMetrics } from './trainer-metrics';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -106,6 +107,8 @@ export class Trainer {
   private inbox: Inbox | undefined;
   private timer: NodeJS.Timeout | undefined;
   private automation: Automation | undefined;
+  /** Prometheus metrics of the jobs this trainer ran (served by main.ts on CT_METRICS_PORT). */
+  readonly metrics = new TrainerMetrics();
   private polling: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   /** Webhooks: the events this trainer emits, and the worker delivering every trainer's messages. */
@@ -311,8 +314,15 @@ export class Trainer {
       }
       const pipeline = this.pipeline as TrainPipeline;
       const worker = new Worker<JobData, JobResult>(name, (job) => pipeline.process(job), this.workerOptions());
-      worker.on('failed', (job, err) => logger.error({ job_id: job?.id, model, err: err.message, attempts: job?.attemptsMade }, 'job failed'));
-      worker.on('completed', (job) => logger.info({ job_id: job.id, model, status: job.returnvalue.status }, 'job completed'));
+      const seconds = (job: { processedOn?: number; finishedOn?: number }): number => ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000;
+      worker.on('failed', (job, err) => {
+        logger.error({ job_id: job?.id, model, err: err.message, attempts: job?.attemptsMade }, 'job failed');
+        if (job) this.metrics.jobFinished({ model, kind: job.data.kind, outcome: 'failed', seconds: seconds(job) });
+      });
+      worker.on('completed', (job) => {
+        logger.info({ job_id: job.id, model, status: job.returnvalue.status }, 'job completed');
+        this.metrics.jobFinished({ model, kind: job.data.kind, outcome: job.returnvalue.status, seconds: seconds(job), violations: job.returnvalue.violations.map((v) => v.code) });
+      });
       worker.on('error', (err) => logger.error({ err: err.message, model }, 'worker error'));
       this.models.set(model, { queue, worker });
       if (bootstrap) {

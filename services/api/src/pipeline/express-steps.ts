@@ -11,6 +11,8 @@ declare global {
       id?: string;
       /** Who sent the request, once a route's guard admitted it. */
       caller?: Caller;
+      /** The route template, taken while the route runs (a router restores `baseUrl` on the way out, errors included). */
+      routeTemplate?: string;
     }
   }
 }
@@ -29,7 +31,7 @@ export function expressSteps(pipeline: RequestPipeline) {
       if (logged) return;
       logged = true;
       // A connection the client cut before the answer was sent is logged as 499 (nginx's convention).
-      pipeline.log(state, req, res.writableFinished ? res.statusCode : 499);
+      pipeline.log(state, req, res.writableFinished ? res.statusCode : 499, req.routeTemplate ?? routeTemplate(req));
     };
     res.once('finish', done);
     res.once('close', done);
@@ -40,6 +42,7 @@ export function expressSteps(pipeline: RequestPipeline) {
   const guard =
     (permission: Permission, defaultModel?: string): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
+      req.routeTemplate = routeTemplate(req);
       const model = (req.params as { model?: string }).model ?? defaultModel;
       pipeline.admit(req, permission, model).then(({ caller, headers }) => {
         req.caller = caller;
@@ -56,6 +59,21 @@ export function expressSteps(pipeline: RequestPipeline) {
   };
 
   return { begin, guard, body };
+}
+
+/**
+ * The route template a request matched (`/models/:model/train`), for metrics: never the raw
+ * URL, whose ids and names would make a series per request. A router mounted on a pattern
+ * keeps only the matched text in `baseUrl`, so its parameters are put back by name.
+ */
+export function routeTemplate(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route !== 'string') return 'unmatched';
+  let base = req.baseUrl;
+  for (const [name, value] of Object.entries(req.params as Record<string, string>)) {
+    base = base.replace(`/${encodeURIComponent(value)}`, `/:${name}`).replace(`/${value}`, `/:${name}`);
+  }
+  return `${base}${route === '/' && base !== '' ? '' : route}`;
 }
 
 /** The admitted caller of a request; a route without a guard has none (a bug, reported as a 500). */

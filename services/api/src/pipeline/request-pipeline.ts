@@ -9,6 +9,7 @@ import { authorize, type OpenAccess } from '../security/authorize';
 import type { Caller } from '../security/caller';
 import { budgetOf, type RateHeaders, type RateLimits } from '../security/rate-limits';
 import { readJsonBody } from './json-body';
+import type { ApiMetrics } from '../metrics/api-metrics';
 
 /** A request as the pipeline tracks it from its first byte to its log line. */
 export interface RequestState {
@@ -37,6 +38,8 @@ export class RequestPipeline {
       limits: RateLimits | undefined;
       open: OpenAccess;
       logger: Logger;
+      /** Prometheus metrics; none in tests that do not look at them. */
+      metrics?: ApiMetrics;
     },
   ) {}
 
@@ -74,9 +77,13 @@ export class RequestPipeline {
     return readJsonBody(req, res);
   }
 
-  /** The request's one log line: id, method, URL, status and time, at the level its status calls for. */
-  log(state: RequestState, req: IncomingMessage, status: number, err?: unknown): void {
+  /**
+   * The request's one log line (id, method, URL, status and time, at the level its status
+   * calls for) and its metric, by `route` template (`/models/:model/train`, never the URL).
+   */
+  log(state: RequestState, req: IncomingMessage, status: number, route: string, err?: unknown): void {
     const ms = performance.now() - state.started;
+    this.deps.metrics?.observeRequest(req.method ?? 'GET', route, status, ms / 1000);
     const fields = { req: { id: state.id, method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(ms) };
     this.deps.logger[requestLogLevel(status, err)](err ? { ...fields, err } : fields, err ? 'request errored' : 'request completed');
   }

@@ -86,6 +86,7 @@ export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version
     if (isBatch) (predictions[i] as RowPrediction).prediction_id = id;
     predictionIndex.record(id, model, modelVersion, raw[i] as RawValue[], labels[i] as number, now);
   }
+  deps.metrics?.countPredictions(model, modelVersion, ctx.spec.target.classes, labels);
   // Serialized once for both the answer and the prediction log: on the hot path this is
   // the largest piece of work after the HTTP exchange itself.
   const outputJson = JSON.stringify(isBatch ? { predictions } : predictions[0]);

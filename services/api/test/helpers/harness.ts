@@ -22,6 +22,7 @@ import { ModelCache } from '../../src/model-cache';
 import { ModelCatalog } from '../../src/model-catalog';
 import { PredictionLog } from '../../src/prediction-log';
 import { RequestPipeline } from '../../src/pipeline/request-pipeline';
+import { ApiMetrics } from '../../src/metrics/api-metrics';
 import { FeedbackStore } from '../../src/feedback/feedback-store';
 import { PredictionIndex } from '../../src/feedback/prediction-index';
 import { Authenticator, type StaticToken } from '../../src/security/authenticator';
@@ -183,7 +184,16 @@ export async function startApi(opts: {
   const sec: SecuritySettings = { ...DEFAULT_SECURITY, ...opts.security };
   const secret = Buffer.from(`test-secret-${opts.prefix}`);
   const tokens = new TokenStore(queues.redis, opts.prefix, secret);
+  const metrics = new ApiMetrics({
+    specs: () => catalog.specs(),
+    activeVersion: (model) => cache.get(model)?.artifact.version,
+    jobCounts: (model) => queues.jobCounts(model),
+    redis: queues.redis,
+    redisPrefix: opts.prefix,
+    qualityWindowS: 3600,
+  });
   const pipeline = new RequestPipeline({
+    metrics,
     authenticator: new Authenticator({ secret, store: tokens, staticTokens: sec.staticTokens, cacheMs: sec.tokenCacheMs }),
     limits: new RateLimits(queues.redis, opts.prefix, sec.rates, sec.rateWindowSeconds),
     open: sec.open,
@@ -205,6 +215,7 @@ export async function startApi(opts: {
     jobCaps: sec.jobCaps,
     feedback,
     predictionIndex,
+    metrics,
     redisPrefix: opts.prefix,
     qualityWindowS: 3600,
     webhooks,
