@@ -255,8 +255,11 @@ describeCompose(composeTitle, () => {
     services = asMap(config.services, 'services');
   });
 
-  test('defines exactly redis, api and trainer, and the five named volumes', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'trainer']);
+  test('defines redis, api and trainer (and prometheus behind the monitoring profile), and the five named volumes', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'prometheus', 'redis', 'trainer']);
+    expect(svc('prometheus').profiles).toEqual(['monitoring']);
+    expect(String(JSON.stringify(svc('prometheus').volumes))).toContain('prometheus.yml');
+    expect(asMap(svc('trainer').environment, 'trainer.environment').CT_METRICS_PORT).toBe('9464');
     expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['inbox', 'models', 'redis-data', 'results', 'secrets']);
   });
 
