@@ -234,20 +234,25 @@ export const modelDetailSchema = modelSummarySchema
   .meta({ id: 'ModelDetail' });
 
 /** One line of `GET /models/:model/history`. */
+/** Who asked for an entry's change and, for the automation's jobs, why: in the history and the timeline alike. */
+const whoAndWhy = {
+  requested_by: z
+    .object({ name: z.string(), role: z.string().nullable() })
+    .nullable()
+    .meta({ description: "who asked: the caller's token name and role (null for the system's own jobs and entries written before tokens)" }),
+  trigger: z
+    .object({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) })
+    .nullable()
+    .meta({ description: 'set when the automation queued the job: the rule, its sentence and its numbers' }),
+};
+
 export const historyItemSchema = z
   .object({
     seq: z.number().int(),
     version: z.string(),
     source: entrySourceSchema,
     status: entryStatusSchema,
-    requested_by: z
-      .object({ name: z.string(), role: z.string().nullable() })
-      .nullable()
-      .meta({ description: "who asked: the caller's token name and role (null for the system's own jobs and entries written before tokens)" }),
-    trigger: z
-      .object({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) })
-      .nullable()
-      .meta({ description: 'set when the automation queued the job: the rule, its sentence and its numbers' }),
+    ...whoAndWhy,
     job_id: z.string().nullable(),
     request_id: z.string().nullable(),
     created_at: z.string(),
@@ -306,14 +311,7 @@ export const activationSchema = z
     current: z.boolean(),
     seq: z.number().int().meta({ description: 'the history entry that made it live' }),
     source: entrySourceSchema,
-    requested_by: z
-      .object({ name: z.string(), role: z.string().nullable() })
-      .nullable()
-      .meta({ description: "who asked: the caller's token name and role (null for the system's own jobs and entries written before tokens)" }),
-    trigger: z
-      .object({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) })
-      .nullable()
-      .meta({ description: 'set when the automation queued the job: the rule, its sentence and its numbers' }),
+    ...whoAndWhy,
     job_id: z.string().nullable(),
     reason: z.string().nullable(),
     accuracy: z.number().nullable(),

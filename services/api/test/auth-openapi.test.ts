@@ -3,22 +3,16 @@
  * decide it: every documented operation is sent without a token, and the answer is a 401
  * exactly where the document says a token is required.
  */
-import { cleanupRedis, makeTempDir, removeDir, startApi, uniquePrefix, type ApiHandle } from './helpers/harness';
+import { startApis, type ApiHandle, type LoneApis } from './helpers/harness';
 
-let dataDir: string;
-let prefix: string;
+let lone: LoneApis;
 let api: ApiHandle;
 
 beforeAll(async () => {
-  dataDir = await makeTempDir();
-  prefix = uniquePrefix();
-  api = await startApi({ dataDir, prefix, predictionLog: false });
+  lone = await startApis();
+  api = lone.api;
 });
-afterAll(async () => {
-  await api.close();
-  await cleanupRedis(prefix);
-  await removeDir(dataDir);
-});
+afterAll(() => lone.close());
 
 const concrete = (path: string): string =>
   path.replace('{model}', 'iris').replace('{version}', 'v1.0-47d98c').replace('{id}', 'iris.nope');

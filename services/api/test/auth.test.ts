@@ -18,8 +18,10 @@ import {
   startPrivateRedis,
   TEST_TOKENS,
   uniquePrefix,
+  startApis,
   type ApiHandle,
   type HttpResponse,
+  type LoneApis,
 } from './helpers/harness';
 
 const SAMPLES = [0, 1, 2, 3, 4, 5].map((i) =>
@@ -56,20 +58,14 @@ function capturingLogger() {
 }
 
 describe('roles', () => {
-  let dataDir: string;
-  let prefix: string;
+  let lone: LoneApis;
   let api: ApiHandle;
 
   beforeAll(async () => {
-    dataDir = await makeTempDir();
-    prefix = uniquePrefix();
-    api = await startApi({ dataDir, prefix, predictionLog: false });
+    lone = await startApis();
+    api = lone.api;
   });
-  afterAll(async () => {
-    await api.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('refuses a write without a token: 401, problem+json, the Bearer challenge', async () => {
     const r = await api.client.post('/train', { json: { samples: SAMPLES }, token: null });
@@ -126,21 +122,14 @@ describe('roles', () => {
 });
 
 describe('configured access', () => {
-  let dataDir: string;
-  let prefix: string;
+  let lone: LoneApis;
   let api: ApiHandle;
 
   beforeAll(async () => {
-    dataDir = await bootstrappedVolume();
-    prefix = uniquePrefix();
-    api = await startApi({ dataDir, prefix, predictionLog: false, security: { open: { predict: 'required', read: 'open' } } });
-    await eventually(async () => (await api.client.get('/health')).status === 200, 10_000, 'model served');
+    lone = await startApis({ bootstrap: true, security: { open: { predict: 'required', read: 'open' } } });
+    api = lone.api;
   });
-  afterAll(async () => {
-    await api.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('CT_AUTH_PREDICT=required: /predict needs a client token, on both predict paths', async () => {
     for (const path of ['/predict', '/models/iris/predict']) {
@@ -158,24 +147,16 @@ describe('configured access', () => {
 });
 
 describe('tokens made at run time, seen by two replicas', () => {
-  let dataDir: string;
-  let prefix: string;
+  let lone: LoneApis;
   let one: ApiHandle;
   let two: ApiHandle;
   const captured = capturingLogger();
 
   beforeAll(async () => {
-    dataDir = await makeTempDir();
-    prefix = uniquePrefix();
-    one = await startApi({ dataDir, prefix, predictionLog: false, logger: captured.logger });
-    two = await startApi({ dataDir, prefix, predictionLog: false, logger: captured.logger });
+    lone = await startApis({ replicas: 2, logger: captured.logger });
+    [one, two] = lone.apis as [ApiHandle, ApiHandle];
   });
-  afterAll(async () => {
-    await one.close();
-    await two.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('creates a scoped trainer token, records its name with its jobs, and revokes it everywhere within a second', async () => {
     const made = await one.client.post('/tokens', { json: { name: 'pipeline-7', role: 'trainer', models: ['iris'] } });
@@ -222,20 +203,14 @@ describe('tokens made at run time, seen by two replicas', () => {
 });
 
 describe('callers are kept apart', () => {
-  let dataDir: string;
-  let prefix: string;
+  let lone: LoneApis;
   let api: ApiHandle;
 
   beforeAll(async () => {
-    dataDir = await makeTempDir();
-    prefix = uniquePrefix();
-    api = await startApi({ dataDir, prefix, predictionLog: false });
+    lone = await startApis();
+    api = lone.api;
   });
-  afterAll(async () => {
-    await api.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('scopes Idempotency-Key and job ids to the caller: no collision, nothing revealed', async () => {
     const headers = { 'idempotency-key': 'nightly-2026-12-02' };

@@ -8,18 +8,14 @@
 import { feedbackKeys } from '@ct/queue';
 import { newPredictionId } from '../src/feedback/prediction-id';
 import {
-  cleanupRedis,
-  createPipeline,
   eventually,
   irisSamples,
-  makeTempDir,
-  removeDir,
   SETOSA,
-  startApi,
   startStack,
   TEST_TOKENS,
-  uniquePrefix,
+  startApis,
   type ApiHandle,
+  type LoneApis,
   type Stack,
 } from './helpers/harness';
 
@@ -28,27 +24,17 @@ const rows = irisSamples();
 const features = (r: (typeof rows)[number]) => ({ sepal_length: r.sepal_length, sepal_width: r.sepal_width, petal_length: r.petal_length, petal_width: r.petal_width });
 
 describe('feedback on predictions, two replicas', () => {
-  let dataDir: string;
+  let lone: LoneApis;
   let prefix: string;
   let one: ApiHandle;
   let two: ApiHandle;
 
   beforeAll(async () => {
-    dataDir = await makeTempDir();
-    const pipeline = createPipeline(dataDir);
-    await pipeline.run({ kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' });
-    await pipeline.close();
-    prefix = uniquePrefix();
-    one = await startApi({ dataDir, prefix, predictionLog: false, feedbackRetentionS: 600 });
-    two = await startApi({ dataDir, prefix, predictionLog: false, feedbackRetentionS: 600 });
-    await eventually(async () => (await one.client.get('/health')).status === 200 && (await two.client.get('/health')).status === 200, 10_000, 'served');
+    lone = await startApis({ bootstrap: true, replicas: 2, feedbackRetentionS: 600 });
+    prefix = lone.prefix;
+    [one, two] = lone.apis as [ApiHandle, ApiHandle];
   });
-  afterAll(async () => {
-    await one.close();
-    await two.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('gives each row of a batch its own id, and takes feedback for it on the other replica', async () => {
     const batch = await one.client.post('/predict', { json: { records: [SETOSA, SETOSA, SETOSA] }, token: null });
@@ -120,24 +106,14 @@ describe('feedback on predictions, two replicas', () => {
 });
 
 describe('drift of the inputs against the training rows', () => {
-  let dataDir: string;
-  let prefix: string;
+  let lone: LoneApis;
   let api: ApiHandle;
 
   beforeAll(async () => {
-    dataDir = await makeTempDir();
-    const pipeline = createPipeline(dataDir);
-    await pipeline.run({ kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' });
-    await pipeline.close();
-    prefix = uniquePrefix();
-    api = await startApi({ dataDir, prefix, predictionLog: false });
-    await eventually(async () => (await api.client.get('/health')).status === 200, 10_000, 'served');
+    lone = await startApis({ bootstrap: true });
+    api = lone.api;
   });
-  afterAll(async () => {
-    await api.close();
-    await cleanupRedis(prefix);
-    await removeDir(dataDir);
-  });
+  afterAll(() => lone.close());
 
   it('tests each feature the Evidently way (KS up to 1,000 reference rows) and the model by the share drifted', async () => {
     const empty = await api.client.get('/models/iris/drift');

@@ -317,6 +317,64 @@ export async function startStack(opts: { models?: readonly string[] } = {}): Pro
   return stack;
 }
 
+/** APIs without a trainer on one fresh volume and prefix (see startApis). */
+export interface LoneApis {
+  dataDir: string;
+  prefix: string;
+  /** The first replica. */
+  api: ApiHandle;
+  /** Every replica, `api` first. */
+  apis: ApiHandle[];
+  close(): Promise<void>;
+}
+
+/**
+ * `replicas` APIs (1 by default) and no trainer, on a fresh volume under a fresh prefix: with
+ * `bootstrap`, iris is bootstrapped first by the trainer's own pipeline (no queue needed) and
+ * served before this returns. `close` stops them and removes the volume and the keys.
+ */
+export async function startApis(
+  opts: { bootstrap?: boolean; replicas?: number; security?: Partial<SecuritySettings>; feedbackRetentionS?: number; logger?: Logger } = {},
+): Promise<LoneApis> {
+  const dataDir = await makeTempDir();
+  const prefix = uniquePrefix();
+  if (opts.bootstrap) {
+    const pipeline = createPipeline(dataDir);
+    try {
+      await pipeline.run({ kind: 'bootstrap', model: irisSpec.name, request_id: null, body_hash: '' });
+    } finally {
+      await pipeline.close();
+    }
+  }
+  const apis: ApiHandle[] = [];
+  for (let i = 0; i < (opts.replicas ?? 1); i++) {
+    apis.push(
+      await startApi({
+        dataDir,
+        prefix,
+        predictionLog: false,
+        ...(opts.security ? { security: opts.security } : {}),
+        ...(opts.feedbackRetentionS ? { feedbackRetentionS: opts.feedbackRetentionS } : {}),
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      }),
+    );
+  }
+  if (opts.bootstrap) {
+    for (const a of apis) await eventually(async () => (await a.client.get('/health')).status === 200, 10_000, 'bootstrap served');
+  }
+  return {
+    dataDir,
+    prefix,
+    api: apis[0] as ApiHandle,
+    apis,
+    close: async () => {
+      for (const a of apis) await a.close();
+      await cleanupRedis(prefix);
+      await removeDir(dataDir);
+    },
+  };
+}
+
 /**
  * The trainer's real pipeline (fit thread included) without BullMQ or Redis: runs jobs given
  * as plain payloads. `published` collects what it would announce; nothing is sent anywhere,
