@@ -9,6 +9,12 @@ export interface FitReport {
   converged: boolean;
   /** Training objective at the end (regularised mean log-loss), or null when the algorithm has none. */
   final_loss: number | null;
+  /**
+   * The objective after each iteration, in order (iterative algorithms only): the run's loss
+   * as a metric history. Kept in the job's result, never in the artifact (whose hash it
+   * would change).
+   */
+  loss_history?: number[];
 }
 
 /** A fitted classifier: pure numbers, no code, reconstructible from its JSON parameters. */

@@ -379,12 +379,16 @@ export const softmaxRegression: ClassifierAlgorithm<SoftmaxHyperparameters, Soft
     // Starting from zero keeps the intercepts summing to zero: every gradient does, since the
     // softmax is unchanged by adding a constant to all logits. The fit needs no randomness.
     const start = new Float64Array(nClasses * (x.cols + 1));
+    const losses: number[] = [];
     const result = minimizeLbfgs(objective, start, {
       maxIterations,
       gradientTolerance: tolerance,
-      onIteration: onProgress ? (iteration) => onProgress(iteration / maxIterations) : undefined,
+      onIteration: (iteration, loss) => {
+        losses.push(loss);
+        onProgress?.(iteration / maxIterations);
+      },
     });
-    const report: FitReport = { iterations: result.iterations, converged: result.converged, final_loss: result.loss };
+    const report: FitReport = { iterations: result.iterations, converged: result.converged, final_loss: result.loss, loss_history: losses };
     return { model: new SoftmaxClassifier(standardizer, nClasses, x.cols, result.x), report };
   },
 

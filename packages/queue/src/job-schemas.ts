@@ -146,7 +146,7 @@ export interface JobResult {
   eval_set_size: number;
   /** Rows in the model's trusted evaluation set after the job. */
   trusted_set_size: number;
-  fit: { iterations: number; converged: boolean; final_loss: number | null } | null;
+  fit: { iterations: number; converged: boolean; final_loss: number | null; loss_history?: number[] } | null;
   /** A bootstrap's reading of its bundled data: rows kept, dropped (no label; a missing value the model refuses), cells to impute, columns ignored. */
   data_report?: DataReport;
   /** Time in the algorithm's fit, in ms; the rest of a job is its own overhead. */

@@ -132,7 +132,9 @@ describe('GET /models/:model/runs', () => {
     // The loss: a history when the job recorded one, else the fit's final loss at its last iteration.
     const softmax = byId['iris-2'] as (typeof body.runs)[number];
     const losses = softmax.data.metrics.filter((m) => m.key === 'loss');
-    expect(losses.length).toBeGreaterThan(0);
+    // Logistic regression records its objective after every L-BFGS iteration: steps 1..n, not increasing.
+    expect(losses.map((m) => m.step)).toEqual(Array.from({ length: results['iris-2']?.fit?.iterations ?? 0 }, (_, i) => i + 1));
+    for (let i = 1; i < losses.length; i++) expect((losses[i] as { value: number }).value).toBeLessThanOrEqual((losses[i - 1] as { value: number }).value + 1e-12);
     expect(losses.at(-1)?.step).toBe(results['iris-2']?.fit?.iterations);
     expect(losses.at(-1)?.value).toBe(results['iris-2']?.fit?.final_loss);
     expect(knn.data.metrics.some((m) => m.key === 'loss')).toBe(false); // knn has no objective

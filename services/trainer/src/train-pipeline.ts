@@ -309,7 +309,8 @@ export class TrainPipeline {
       seed: spec.seed,
       ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
       params: o.params,
-      training: { data_hash: o.dataHash, n_samples: o.nTraining, fit: o.fit },
+      // The artifact (hashed) keeps the fit's summary; the loss per iteration goes to the result only.
+      training: { data_hash: o.dataHash, n_samples: o.nTraining, fit: { iterations: o.fit.iterations, converged: o.fit.converged, final_loss: o.fit.final_loss } },
     });
     const d = o.decision;
     const active = head?.state.active ?? null;
