@@ -114,6 +114,7 @@ async function main(): Promise<number> {
   await penguins(base, expect);
   await feedbackLoop(base, expect);
 
+  console.log(`Dashboard: open ${new URL('/ui', base).href} (paste an admin token to roll back from it); metrics at ${new URL('/metrics', base).href}`);
   console.log(failures.length === 0 ? 'demo passed' : `demo FAILED: ${failures.join('; ')}`);
   return failures.length === 0 ? 0 : 1;
 }
