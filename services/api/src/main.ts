@@ -64,6 +64,11 @@ async function main(): Promise<void> {
       specs: () => catalog.specs(),
       activeVersion: (model) => cache.get(model)?.artifact.version,
       jobCounts: (model) => queues.jobCounts(model),
+    trainingRows: async (model, version) => {
+      const store = cache.store(model);
+      if (!store) throw new Error(`no model ${model}`);
+      return store.trainingRows(version);
+    },
       redis: queues.redis,
       redisPrefix: config.redisPrefix,
       qualityWindowS: config.qualityWindowS,

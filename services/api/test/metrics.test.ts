@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics from a real stack: the API's /metrics (open, text format) with request
  * durations by route template (never the raw URL), predictions by model, version and class,
- * queue depth and live quality; the trainer's job durations and gate decisions.
+ * queue depth, live quality and drift; the trainer's job durations and gate decisions.
  */
 import { SETOSA, startStack, TEST_TOKENS, type Stack } from './helpers/harness';
 
@@ -24,7 +24,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
-test('the API exports request durations by route template, predictions by class, queue depth and live quality', async () => {
+test('the API exports request durations by route template, predictions by class, queue depth, live quality and drift', async () => {
   const { client } = stack.api;
   const p = await client.post('/predict', { json: { records: [SETOSA, SETOSA, SETOSA] }, token: null });
   const version = p.body.model_version as string;
@@ -50,6 +50,10 @@ test('the API exports request durations by route template, predictions by class,
   expect(sample(text, 'ct_queue_jobs', { model: 'iris', state: 'waiting' })).toBe(0);
   expect(sample(text, 'ct_feedback_labels', { model: 'iris', version })).toBe(1);
   expect(sample(text, 'ct_live_accuracy', { model: 'iris', version })).toBe(1);
+  // Three setosas against the training rows: drift of the petals at least (KS, p < 0.05).
+  const share = sample(text, 'ct_drift_share', { model: 'iris', version }) as number;
+  expect(share).toBeGreaterThan(0);
+  expect(sample(text, 'ct_drift_detected', { model: 'iris', version })).toBe(share >= 0.5 ? 1 : 0);
 });
 
 test('the trainer exports job durations and outcomes, and the gate decisions with their violation codes', async () => {

@@ -1,4 +1,5 @@
-import type { ModelSpec } from '@ct/core';
+import type { LabeledSet, ModelSpec } from '@ct/core';
+import { driftReport } from '../feedback/drift-report';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { liveQuality } from '../feedback/live-quality';
@@ -11,6 +12,8 @@ export interface MetricsSources {
   activeVersion(model: string): string | undefined;
   /** Unfinished jobs by state, per model (undefined while Redis is down). */
   jobCounts(model: string): Promise<Record<string, number> | undefined>;
+  /** A version's training rows (the drift reference); they never change, so they are kept. */
+  trainingRows(model: string, version: string): Promise<LabeledSet>;
   redis: Redis;
   redisPrefix: string;
   qualityWindowS: number;
@@ -23,6 +26,14 @@ interface QualityPoint {
   labels: number;
   accuracy: number | null;
   coverage: number | null;
+}
+
+/** One served version's drift, as the gauges show it. */
+interface DriftPoint {
+  model: string;
+  version: string;
+  share: number;
+  drifted: boolean;
 }
 
 /** Observations buffered on the hot path, applied in one go (at scrape, or every BATCH). */
@@ -86,6 +97,21 @@ export class ApiMetrics {
     gauge('ct_live_accuracy', 'Accuracy of the served version on feedback in the quality window (absent without labels)', (q) => q.accuracy);
     gauge('ct_feedback_coverage', "Share of the served version's predictions in the quality window that got a label", (q) => q.coverage);
     gauge('ct_feedback_labels', 'Labels received for the served version in the quality window', (q) => q.labels);
+    // Drift of the served version's latest inputs against its training rows, once per scrape.
+    const drift = (): Promise<DriftPoint[]> => this.drift();
+    const driftGauge = (name: string, help: string, pick: (d: DriftPoint) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model', 'version'],
+        registers,
+        collect: async function (this: Gauge<'model' | 'version'>) {
+          this.reset();
+          for (const d of await drift()) this.set({ model: d.model, version: d.version }, pick(d));
+        },
+      });
+    driftGauge('ct_drift_share', "Share of the served version's features whose latest inputs drifted from its training rows (Evidently's tests)", (d) => d.share);
+    driftGauge('ct_drift_detected', '1 when half or more of the features drifted (the model drifts), else 0', (d) => (d.drifted ? 1 : 0));
   }
 
   private snapshot: { at: number; points: Promise<QualityPoint[]> } | undefined;
@@ -108,6 +134,37 @@ export class ApiMetrics {
       return out;
     })().catch(() => []);
     this.snapshot = { at: now, points };
+    return points;
+  }
+
+  private driftSnapshot: { at: number; points: Promise<DriftPoint[]> } | undefined;
+  private readonly references = new Map<string, Promise<LabeledSet>>();
+
+  /** Drift of each served version that has served inputs, computed once per scrape (reused for a second). */
+  private drift(): Promise<DriftPoint[]> {
+    const now = Date.now();
+    if (this.driftSnapshot && now - this.driftSnapshot.at < 1000) return this.driftSnapshot.points;
+    const { sources } = this;
+    const points = (async () => {
+      if (sources.redis.status !== 'ready') return [];
+      const out: DriftPoint[] = [];
+      for (const spec of sources.specs()) {
+        const version = sources.activeVersion(spec.name);
+        if (!version) continue;
+        const key = `${spec.name}\n${version}`;
+        let reference = this.references.get(key);
+        if (!reference) {
+          // Served versions change rarely; a bound keeps retired ones from piling up.
+          if (this.references.size >= 64) this.references.clear();
+          reference = sources.trainingRows(spec.name, version);
+          this.references.set(key, reference);
+        }
+        const report = await driftReport(sources.redis, sources.redisPrefix, spec, version, await reference);
+        if (report.drift) out.push({ model: spec.name, version, share: report.drift.share, drifted: report.drift.drifted });
+      }
+      return out;
+    })().catch(() => []);
+    this.driftSnapshot = { at: now, points };
     return points;
   }
 

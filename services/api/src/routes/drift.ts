@@ -1,9 +1,9 @@
-import { driftOfFeature, driftOfModel, VERSION_PATTERN, type FeatureDrift, type RawValue } from '@ct/core';
-import { feedbackKeys, RECENT_INPUTS } from '@ct/queue';
+import { VERSION_PATTERN } from '@ct/core';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
+import { driftReport } from '../feedback/drift-report';
 import { parseOrThrow } from '../validate';
 
 const driftQuery = z.strictObject({
@@ -14,10 +14,8 @@ const driftQuery = z.strictObject({
 const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
 /**
- * `GET /models/:model/drift`: the version's latest inputs (up to 1,000, newest first, kept
- * by the prediction index) against its training rows, feature by feature with Evidently's
- * rules (core feature-drift.ts: KS or chi-square up to 1,000 reference rows, Jensen-Shannon
- * above), and for the whole model (drifted when half the features are).
+ * `GET /models/:model/drift[?version=]`: the version's latest inputs against its training
+ * rows, per feature and for the model (feedback/drift-report.ts).
  */
 export function driftHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -34,34 +32,11 @@ export function driftHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     } catch {
       throw new ApiError('not_found', `model ${spec.name} has no version ${version}`);
     }
-    const recent = await deps.queues.redis.lrange(feedbackKeys(deps.redisPrefix).inputs(spec.name, version), 0, RECENT_INPUTS - 1);
-    const current = recent.map((r) => JSON.parse(r) as RawValue[]);
-    const base = {
-      model: spec.name,
-      version,
-      reference: { rows: reference.x.length, source: "the version's training rows" },
-      current: { rows: current.length, source: `the latest ${RECENT_INPUTS} inputs the version served, at most` },
-    };
-    if (current.length === 0) {
-      res.json({ ...base, features: [], drift: null, note: 'no inputs served by this version yet' });
-      return;
-    }
-    const features: FeatureDrift[] = [];
-    const skipped: { feature: string; reason: string }[] = [];
-    spec.features.forEach((f, j) => {
-      const kind = f.type === 'categorical' ? 'categorical' : 'numeric';
-      try {
-        features.push(driftOfFeature(f.name, kind, reference.x.map((row) => row[j] ?? null), current.map((row) => row[j] ?? null)));
-      } catch (err) {
-        // A feature missing from every row on one side cannot be compared.
-        skipped.push({ feature: f.name, reason: (err as Error).message });
-      }
-    });
+    const report = await driftReport(deps.queues.redis, deps.redisPrefix, spec, version, reference);
     res.json({
-      ...base,
-      features: features.map((f) => ({ ...f, statistic: finiteOrNull(f.statistic), pValue: finiteOrNull(f.pValue) })),
-      skipped,
-      drift: features.length > 0 ? driftOfModel(features) : null,
+      ...report,
+      features: report.features.map((f) => ({ ...f, statistic: finiteOrNull(f.statistic), pValue: finiteOrNull(f.pValue) })),
+      ...(report.current.rows === 0 ? { note: 'no inputs served by this version yet' } : {}),
     });
   };
 }

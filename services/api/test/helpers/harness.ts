@@ -188,6 +188,11 @@ export async function startApi(opts: {
     specs: () => catalog.specs(),
     activeVersion: (model) => cache.get(model)?.artifact.version,
     jobCounts: (model) => queues.jobCounts(model),
+    trainingRows: async (model, version) => {
+      const store = cache.store(model);
+      if (!store) throw new Error(`no model ${model}`);
+      return store.trainingRows(version);
+    },
     redis: queues.redis,
     redisPrefix: opts.prefix,
     qualityWindowS: 3600,
