@@ -10,7 +10,7 @@ import { ModelCatalog } from './model-catalog';
 import { PredictionLog } from './prediction-log';
 import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
-import { ApiMetrics } from './metrics/api-metrics';
+import { ApiMetrics, metricsSources } from './metrics/api-metrics';
 import { batchedLogDestination } from './pipeline/log-destination';
 import { FeedbackStore } from './feedback/feedback-store';
 import { PredictionIndex } from './feedback/prediction-index';
@@ -60,19 +60,7 @@ async function main(): Promise<void> {
     const statics = staticTokensOf(config.tokens, config.dataDir);
     if (statics.file) logger.info({ file: statics.file.path }, statics.file.created ? 'no token configured: made an admin token, readable only by this user, in this file' : 'no token configured: the admin token is in this file');
     tokens = new TokenStore(queues.redis, config.redisPrefix, secret);
-    metrics = new ApiMetrics({
-      specs: () => catalog.specs(),
-      activeVersion: (model) => cache.get(model)?.artifact.version,
-      jobCounts: (model) => queues.jobCounts(model),
-    trainingRows: async (model, version) => {
-      const store = cache.store(model);
-      if (!store) throw new Error(`no model ${model}`);
-      return store.trainingRows(version);
-    },
-      redis: queues.redis,
-      redisPrefix: config.redisPrefix,
-      qualityWindowS: config.qualityWindowS,
-    });
+    metrics = new ApiMetrics(metricsSources({ catalog, cache, queues, redisPrefix: config.redisPrefix, qualityWindowS: config.qualityWindowS }));
     pipeline = new RequestPipeline({
       metrics,
       authenticator: new Authenticator({ secret, store: tokens, staticTokens: statics.tokens }),

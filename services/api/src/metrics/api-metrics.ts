@@ -3,6 +3,9 @@ import { driftReport } from '../feedback/drift-report';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { liveQuality } from '../feedback/live-quality';
+import type { JobQueues } from '../job-queues';
+import type { ModelCache } from '../model-cache';
+import type { ModelCatalog } from '../model-catalog';
 
 /** What the API's metrics read at scrape time. */
 export interface MetricsSources {
@@ -19,21 +22,53 @@ export interface MetricsSources {
   qualityWindowS: number;
 }
 
-/** One served version's live quality, as the gauges show it. */
-interface QualityPoint {
+/** The sources of the API's own parts: the catalogue, the loaded versions, the queues. */
+export function metricsSources(d: { catalog: ModelCatalog; cache: ModelCache; queues: JobQueues; redisPrefix: string; qualityWindowS: number }): MetricsSources {
+  return {
+    specs: () => d.catalog.specs(),
+    activeVersion: (model) => d.cache.get(model)?.artifact.version,
+    jobCounts: (model) => d.queues.jobCounts(model),
+    trainingRows: async (model, version) => {
+      const store = d.cache.store(model);
+      if (!store) throw new Error(`no model ${model}`);
+      return store.trainingRows(version);
+    },
+    redis: d.queues.redis,
+    redisPrefix: d.redisPrefix,
+    qualityWindowS: d.qualityWindowS,
+  };
+}
+
+/** A gauge's value source: one served version. */
+interface VersionPoint {
   model: string;
   version: string;
+}
+
+/** One served version's live quality, as the gauges show it. */
+interface QualityPoint extends VersionPoint {
   labels: number;
   accuracy: number | null;
   coverage: number | null;
 }
 
 /** One served version's drift, as the gauges show it. */
-interface DriftPoint {
-  model: string;
-  version: string;
+interface DriftPoint extends VersionPoint {
   share: number;
   drifted: boolean;
+}
+
+/**
+ * `compute`, shared by every gauge that asks within a second: a scrape collects its gauges
+ * concurrently, and they read the same tallies. A failure reads as no points.
+ */
+function perScrape<T>(compute: () => Promise<T[]>): () => Promise<T[]> {
+  let last: { at: number; points: Promise<T[]> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= 1000) last = { at: now, points: compute().catch(() => []) };
+    return last.points;
+  };
 }
 
 /** Observations buffered on the hot path, applied in one go (at scrape, or every BATCH). */
@@ -52,7 +87,8 @@ export class ApiMetrics {
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly predictions: Counter<'model' | 'version' | 'class'>;
   private requests: { method: string; route: string; status: number; seconds: number }[] = [];
-  private predicted = new Map<string, number>();
+  /** Predicted rows by `model\nversion`, counted per class index. */
+  private predicted = new Map<string, { model: string; version: string; classes: readonly string[]; counts: number[] }>();
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -78,9 +114,17 @@ export class ApiMetrics {
         }
       },
     });
-    // One read of the quality tallies per scrape fills the three gauges, whichever collects first.
-    const quality = (): Promise<QualityPoint[]> => this.quality();
-    const gauge = (name: string, help: string, pick: (q: QualityPoint) => number | null) =>
+    // One read of the quality tallies, and one drift report, per scrape fill the gauges of each.
+    const quality = perScrape<QualityPoint>(() => this.servedVersions(async (spec, version) => {
+      const q = await liveQuality(sources.redis, sources.redisPrefix, spec, { windowS: sources.qualityWindowS, activeVersion: version });
+      const v = q.versions.find((x) => x.active);
+      return { model: spec.name, version, labels: v?.feedback.n ?? 0, accuracy: v?.feedback.accuracy ?? null, coverage: v?.feedback.coverage ?? null };
+    }));
+    const drift = perScrape<DriftPoint>(() => this.servedVersions(async (spec, version) => {
+      const report = await driftReport(sources.redis, sources.redisPrefix, spec, version, await this.reference(spec.name, version));
+      return report.drift ? { model: spec.name, version, share: report.drift.share, drifted: report.drift.drifted } : undefined;
+    }));
+    const gauge = <P extends VersionPoint>(name: string, help: string, points: () => Promise<P[]>, pick: (p: P) => number | null) =>
       new Gauge({
         name,
         help,
@@ -88,84 +132,46 @@ export class ApiMetrics {
         registers,
         collect: async function (this: Gauge<'model' | 'version'>) {
           this.reset();
-          for (const q of await quality()) {
-            const v = pick(q);
-            if (v !== null) this.set({ model: q.model, version: q.version }, v);
+          for (const p of await points()) {
+            const v = pick(p);
+            if (v !== null) this.set({ model: p.model, version: p.version }, v);
           }
         },
       });
-    gauge('ct_live_accuracy', 'Accuracy of the served version on feedback in the quality window (absent without labels)', (q) => q.accuracy);
-    gauge('ct_feedback_coverage', "Share of the served version's predictions in the quality window that got a label", (q) => q.coverage);
-    gauge('ct_feedback_labels', 'Labels received for the served version in the quality window', (q) => q.labels);
-    // Drift of the served version's latest inputs against its training rows, once per scrape.
-    const drift = (): Promise<DriftPoint[]> => this.drift();
-    const driftGauge = (name: string, help: string, pick: (d: DriftPoint) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['model', 'version'],
-        registers,
-        collect: async function (this: Gauge<'model' | 'version'>) {
-          this.reset();
-          for (const d of await drift()) this.set({ model: d.model, version: d.version }, pick(d));
-        },
-      });
-    driftGauge('ct_drift_share', "Share of the served version's features whose latest inputs drifted from its training rows (Evidently's tests)", (d) => d.share);
-    driftGauge('ct_drift_detected', '1 when half or more of the features drifted (the model drifts), else 0', (d) => (d.drifted ? 1 : 0));
+    gauge('ct_live_accuracy', 'Accuracy of the served version on feedback in the quality window (absent without labels)', quality, (q) => q.accuracy);
+    gauge('ct_feedback_coverage', "Share of the served version's predictions in the quality window that got a label", quality, (q) => q.coverage);
+    gauge('ct_feedback_labels', 'Labels received for the served version in the quality window', quality, (q) => q.labels);
+    gauge('ct_drift_share', "Share of the served version's features whose latest inputs drifted from its training rows (Evidently's tests)", drift, (d) => d.share);
+    gauge('ct_drift_detected', '1 when half or more of the features drifted (the model drifts), else 0', drift, (d) => (d.drifted ? 1 : 0));
   }
 
-  private snapshot: { at: number; points: Promise<QualityPoint[]> } | undefined;
-
-  /** Live quality of each served version, read once per scrape (reused for a second). */
-  private quality(): Promise<QualityPoint[]> {
-    const now = Date.now();
-    if (this.snapshot && now - this.snapshot.at < 1000) return this.snapshot.points;
-    const { sources } = this;
-    const points = (async () => {
-      if (sources.redis.status !== 'ready') return [];
-      const out: QualityPoint[] = [];
-      for (const spec of sources.specs()) {
-        const active = sources.activeVersion(spec.name);
-        if (!active) continue;
-        const q = await liveQuality(sources.redis, sources.redisPrefix, spec, { windowS: sources.qualityWindowS, activeVersion: active });
-        const v = q.versions.find((x) => x.active);
-        out.push({ model: spec.name, version: active, labels: v?.feedback.n ?? 0, accuracy: v?.feedback.accuracy ?? null, coverage: v?.feedback.coverage ?? null });
-      }
-      return out;
-    })().catch(() => []);
-    this.snapshot = { at: now, points };
-    return points;
-  }
-
-  private driftSnapshot: { at: number; points: Promise<DriftPoint[]> } | undefined;
   private readonly references = new Map<string, Promise<LabeledSet>>();
 
-  /** Drift of each served version that has served inputs, computed once per scrape (reused for a second). */
-  private drift(): Promise<DriftPoint[]> {
-    const now = Date.now();
-    if (this.driftSnapshot && now - this.driftSnapshot.at < 1000) return this.driftSnapshot.points;
+  /** A version's training rows, read once: they never change. */
+  private reference(model: string, version: string): Promise<LabeledSet> {
+    const key = `${model}\n${version}`;
+    let reference = this.references.get(key);
+    if (!reference) {
+      // Served versions change rarely; a bound keeps retired ones from piling up.
+      if (this.references.size >= 64) this.references.clear();
+      reference = this.sources.trainingRows(model, version);
+      this.references.set(key, reference);
+    }
+    return reference;
+  }
+
+  /** `point` for the version each model serves now (none while Redis is down); undefined points are left out. */
+  private async servedVersions<P>(point: (spec: ModelSpec, version: string) => Promise<P | undefined>): Promise<P[]> {
     const { sources } = this;
-    const points = (async () => {
-      if (sources.redis.status !== 'ready') return [];
-      const out: DriftPoint[] = [];
-      for (const spec of sources.specs()) {
-        const version = sources.activeVersion(spec.name);
-        if (!version) continue;
-        const key = `${spec.name}\n${version}`;
-        let reference = this.references.get(key);
-        if (!reference) {
-          // Served versions change rarely; a bound keeps retired ones from piling up.
-          if (this.references.size >= 64) this.references.clear();
-          reference = sources.trainingRows(spec.name, version);
-          this.references.set(key, reference);
-        }
-        const report = await driftReport(sources.redis, sources.redisPrefix, spec, version, await reference);
-        if (report.drift) out.push({ model: spec.name, version, share: report.drift.share, drifted: report.drift.drifted });
-      }
-      return out;
-    })().catch(() => []);
-    this.driftSnapshot = { at: now, points };
-    return points;
+    if (sources.redis.status !== 'ready') return [];
+    const out: P[] = [];
+    for (const spec of sources.specs()) {
+      const version = sources.activeVersion(spec.name);
+      if (!version) continue;
+      const p = await point(spec, version);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
   }
 
   /** One finished request (buffered). */
@@ -176,11 +182,10 @@ export class ApiMetrics {
 
   /** Predicted rows of one answer (buffered). */
   countPredictions(model: string, version: string, classes: readonly string[], labels: ArrayLike<number>): void {
-    for (let i = 0; i < labels.length; i++) {
-      const key = `${model}\n${version}\n${classes[labels[i] as number] ?? String(labels[i])}`;
-      this.predicted.set(key, (this.predicted.get(key) ?? 0) + 1);
-    }
-    if (this.predicted.size >= BATCH) this.apply();
+    const key = `${model}\n${version}`;
+    let entry = this.predicted.get(key);
+    if (!entry) this.predicted.set(key, (entry = { model, version, classes, counts: new Array<number>(classes.length).fill(0) }));
+    for (let i = 0; i < labels.length; i++) entry.counts[labels[i] as number] = (entry.counts[labels[i] as number] ?? 0) + 1;
   }
 
   /** The text exposition format, with every buffered observation applied. */
@@ -195,9 +200,10 @@ export class ApiMetrics {
     for (const r of requests) this.httpDuration.observe({ method: r.method, route: r.route, status_code: String(r.status) }, r.seconds);
     const predicted = this.predicted;
     this.predicted = new Map();
-    for (const [key, n] of predicted) {
-      const [model, version, cls] = key.split('\n') as [string, string, string];
-      this.predictions.inc({ model, version, class: cls }, n);
+    for (const { model, version, classes, counts } of predicted.values()) {
+      counts.forEach((n, k) => {
+        if (n > 0) this.predictions.inc({ model, version, class: classes[k] ?? String(k) }, n);
+      });
     }
   }
 }

@@ -22,7 +22,7 @@ import { ModelCache } from '../../src/model-cache';
 import { ModelCatalog } from '../../src/model-catalog';
 import { PredictionLog } from '../../src/prediction-log';
 import { RequestPipeline } from '../../src/pipeline/request-pipeline';
-import { ApiMetrics } from '../../src/metrics/api-metrics';
+import { ApiMetrics, metricsSources } from '../../src/metrics/api-metrics';
 import { FeedbackStore } from '../../src/feedback/feedback-store';
 import { PredictionIndex } from '../../src/feedback/prediction-index';
 import { Authenticator, type StaticToken } from '../../src/security/authenticator';
@@ -184,19 +184,7 @@ export async function startApi(opts: {
   const sec: SecuritySettings = { ...DEFAULT_SECURITY, ...opts.security };
   const secret = Buffer.from(`test-secret-${opts.prefix}`);
   const tokens = new TokenStore(queues.redis, opts.prefix, secret);
-  const metrics = new ApiMetrics({
-    specs: () => catalog.specs(),
-    activeVersion: (model) => cache.get(model)?.artifact.version,
-    jobCounts: (model) => queues.jobCounts(model),
-    trainingRows: async (model, version) => {
-      const store = cache.store(model);
-      if (!store) throw new Error(`no model ${model}`);
-      return store.trainingRows(version);
-    },
-    redis: queues.redis,
-    redisPrefix: opts.prefix,
-    qualityWindowS: 3600,
-  });
+  const metrics = new ApiMetrics(metricsSources({ catalog, cache, queues, redisPrefix: opts.prefix, qualityWindowS: 3600 }));
   const pipeline = new RequestPipeline({
     metrics,
     authenticator: new Authenticator({ secret, store: tokens, staticTokens: sec.staticTokens, cacheMs: sec.tokenCacheMs }),
