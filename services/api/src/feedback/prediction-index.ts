@@ -50,21 +50,31 @@ export class PredictionIndex {
     this.timer.unref();
   }
 
-  /** Buffers one prediction. Cheap: a string and two counter updates. */
-  record(id: string, model: string, version: string, x: RawValue[], y: number, t: number): void {
+  /**
+   * Buffers the rows of one answer: a string per row, and the answer's class mix and inputs
+   * counted once. Cheap: the writes happen in `flush`.
+   */
+  record(ids: readonly string[], model: string, version: string, rows: readonly (readonly RawValue[])[], labels: ArrayLike<number>, t: number): void {
     if (this.closed) return;
-    if (this.entries.length >= (this.opts.maxBuffered ?? 50_000)) {
-      this.dropped++;
+    if (this.entries.length + ids.length > (this.opts.maxBuffered ?? 50_000)) {
+      this.dropped += ids.length;
       return;
     }
-    const cells = JSON.stringify(x);
-    this.entries.push({ id, json: `{"m":${JSON.stringify(model)},"v":${JSON.stringify(version)},"x":${cells},"y":${y},"t":${t}}`, second: Math.floor(t / 1000) });
-    const mixKey = `${model}\n${version}\n${minuteOf(t)}\n${y}`;
-    this.mix.set(mixKey, (this.mix.get(mixKey) ?? 0) + 1);
+    const head = `{"m":${JSON.stringify(model)},"v":${JSON.stringify(version)},"x":`;
+    const tail = `,"t":${t}}`;
+    const second = Math.floor(t / 1000);
+    const minute = minuteOf(t);
     const inputsKey = `${model}\n${version}`;
     let recent = this.inputs.get(inputsKey);
     if (!recent) this.inputs.set(inputsKey, (recent = []));
-    recent.push(cells);
+    for (let i = 0; i < ids.length; i++) {
+      const cells = JSON.stringify(rows[i]);
+      const y = labels[i] as number;
+      this.entries.push({ id: ids[i] as string, json: `${head}${cells},"y":${y}${tail}`, second });
+      const mixKey = `${inputsKey}\n${minute}\n${y}`;
+      this.mix.set(mixKey, (this.mix.get(mixKey) ?? 0) + 1);
+      recent.push(cells);
+    }
     if (recent.length > 2 * RECENT_INPUTS) recent.splice(0, recent.length - RECENT_INPUTS);
   }
 

@@ -78,14 +78,13 @@ export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version
   const model = ctx.spec.name;
   // One id per row, indexed (off the hot path) so feedback can name the row it labels.
   const now = Date.now();
-  const { predictionIndex } = deps;
-  let predictionId = '';
+  const ids = new Array<string>(predictions.length);
   for (let i = 0; i < predictions.length; i++) {
-    const id = newPredictionId(now);
-    if (i === 0) predictionId = id;
-    if (isBatch) (predictions[i] as RowPrediction).prediction_id = id;
-    predictionIndex.record(id, model, modelVersion, raw[i] as RawValue[], labels[i] as number, now);
+    ids[i] = newPredictionId(now);
+    if (isBatch) (predictions[i] as RowPrediction).prediction_id = ids[i];
   }
+  const predictionId = ids[0] as string;
+  deps.predictionIndex.record(ids, model, modelVersion, raw, labels, now);
   deps.metrics?.countPredictions(model, modelVersion, ctx.spec.target.classes, labels);
   // Serialized once for both the answer and the prediction log: on the hot path this is
   // the largest piece of work after the HTTP exchange itself.
