@@ -161,9 +161,14 @@ async function feedbackLoop(base: string, expect: (what: string, ok: boolean) =>
   console.log(`12. POST /predict with ${flowers.length} flowers, then POST /models/iris/feedback with their true classes`);
   const answer = await request(base, 'POST', '/predict', { records: flowers.map(({ label: _label, ...row }) => row) });
   const ids: string[] = (answer.body?.predictions ?? []).map((p: { prediction_id: string }) => p.prediction_id);
-  // The index is written off the hot path, within a tenth of a second.
-  await new Promise((r) => setTimeout(r, 300));
-  const fb = await request(base, 'POST', '/models/iris/feedback', { items: ids.map((id, i) => ({ prediction_id: id, label: flowers[i]?.label })) });
+  // The index is written off the hot path, within a tenth of a second: labels sent before
+  // then are a 404, so those are sent again until a deadline.
+  const items = ids.map((id, i) => ({ prediction_id: id, label: flowers[i]?.label }));
+  let fb = await request(base, 'POST', '/models/iris/feedback', { items });
+  const unindexed = (): boolean => fb.status === 200 && fb.body.results.some((r: { status: string }) => r.status === 'not_found');
+  for (const deadline = Date.now() + 5000; unindexed() && Date.now() < deadline; ) {
+    fb = await request(base, 'POST', '/models/iris/feedback', { items });
+  }
   console.log(`  ${fb.status} recorded=${fb.body?.recorded} replaced=${fb.body?.replaced} failed=${fb.body?.failed}`);
   expect('every label found its prediction', fb.status === 200 && fb.body?.recorded + fb.body?.replaced === flowers.length);
 
