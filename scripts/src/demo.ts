@@ -167,6 +167,8 @@ async function feedbackLoop(base: string, expect: (what: string, ok: boolean) =>
   let fb = await request(base, 'POST', '/models/iris/feedback', { items });
   const unindexed = (): boolean => fb.status === 200 && fb.body.results.some((r: { status: string }) => r.status === 'not_found');
   for (const deadline = Date.now() + 5000; unindexed() && Date.now() < deadline; ) {
+    // Polled every 100 ms: well inside the training budget (CT_RATE_TRAIN) feedback draws on.
+    await new Promise((r) => setTimeout(r, 100));
     fb = await request(base, 'POST', '/models/iris/feedback', { items });
   }
   console.log(`  ${fb.status} recorded=${fb.body?.recorded} replaced=${fb.body?.replaced} failed=${fb.body?.failed}`);
