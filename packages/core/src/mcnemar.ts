@@ -1,3 +1,4 @@
+import { deviance, stirlingError } from './saddle-point';
 /**
  * How two models fared row by row on the same labelled rows: the 2x2 table behind a paired
  * comparison. Only the two discordant cells carry evidence about which model is better.
@@ -132,37 +133,4 @@ function logBinomialHalfPmf(x: number, n: number): number {
   const half = n / 2;
   const lc = stirlingError(n) - stirlingError(x) - stirlingError(n - x) - deviance(x, half) - deviance(n - x, half);
   return lc - 0.5 * (LN_2PI + Math.log(x) + Math.log1p(-x / n));
-}
-
-/** `log(n!) - log(sqrt(2πn) (n/e)^n)` for an integer `n >= 1`: Stirling's formula's error. */
-function stirlingError(n: number): number {
-  if (n <= 15) {
-    // n! is exact in a double up to 18!, and the terms are small enough that cancellation
-    // costs only ~1e-14 absolute.
-    let factorial = 1;
-    for (let i = 2; i <= n; i++) factorial *= i;
-    return Math.log(factorial) - (n + 0.5) * Math.log(n) + n - 0.5 * LN_2PI;
-  }
-  const nn = n * n;
-  // Asymptotic series 1/(12n) - 1/(360n^3) + 1/(1260n^5) - 1/(1680n^7) + 1/(1188n^9).
-  return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / 1188 / nn) / nn) / nn) / nn) / n;
-}
-
-/** `x·log(x/m) + m - x`, the binomial deviance term, stable when `x` is close to `m`. */
-function deviance(x: number, m: number): number {
-  if (Math.abs(x - m) < 0.1 * (x + m)) {
-    // Series in v = (x - m)/(x + m): the closed form would subtract nearly equal numbers.
-    let v = (x - m) / (x + m);
-    let s = (x - m) * v;
-    let ej = 2 * x * v;
-    v *= v;
-    for (let j = 1; j < 1000; j++) {
-      ej *= v;
-      const next = s + ej / (2 * j + 1);
-      if (next === s) return next;
-      s = next;
-    }
-    return s;
-  }
-  return x * Math.log(x / m) + m - x;
 }
