@@ -185,9 +185,8 @@ describe('tokens made at run time, seen by two replicas', () => {
     expect((await two.client.get('/models', { token })).status).toBe(200);
     const revoked = await one.client.delete(`/tokens/${made.body.id}`);
     expect(revoked.status).toBe(200);
-    const since = Date.now();
+    // The spec's "within a second", plus slack for a loaded machine: the poll's deadline is the check.
     await eventually(async () => (await two.client.get('/models', { token })).status === 401, 1_500, 'revocation seen by the other replica');
-    expect(Date.now() - since).toBeLessThan(1_500);
     expectProblem(await one.client.delete(`/tokens/${made.body.id}`), 404, 'not_found');
 
     // Nothing logged the token or an Authorization header.
