@@ -121,9 +121,15 @@ export class JobQueues {
     return data.kind === 'register' || data.kind === 'archive' ? this.registry : this.queues.get(data.model);
   }
 
+  /** The connection when Redis answers; else the 503 every Redis-backed route answers (`queue_unavailable`, Retry-After 5). */
+  requireRedis(): Redis {
+    if (!this.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
+    return this.connection;
+  }
+
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     const { logger } = this;
-    if (!this.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
+    this.requireRedis();
     try {
       return await fn();
     } catch (err) {

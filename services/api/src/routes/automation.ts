@@ -1,22 +1,17 @@
 import { automationConfigSchema, feedbackKeys } from '@ct/queue';
 import type { Request, Response } from 'express';
 import type { AppDeps, ModelContext } from '../app-deps';
-import { ApiError } from '../errors/api-error';
 import { callerOf } from '../pipeline/express-steps';
 import { parseOrThrow, requireJson } from '../validate';
 
 const OFF = automationConfigSchema.parse({});
 
-const redisOf = (deps: AppDeps) => {
-  if (!deps.queues.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
-  return deps.queues.redis;
-};
 
 /** `GET /models/:model/automation`: the model's automatic actions (all null: none). */
 export function automationInfoHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
-    const raw = await redisOf(deps).get(feedbackKeys(deps.redisPrefix).automation(spec.name));
+    const raw = await deps.queues.requireRedis().get(feedbackKeys(deps.redisPrefix).automation(spec.name));
     res.json({ model: spec.name, ...(raw === null ? OFF : automationConfigSchema.parse(JSON.parse(raw))) });
   };
 }
@@ -30,7 +25,7 @@ export function automationUpdateHandler(deps: AppDeps, resolve: (req: Request) =
     const { spec } = resolve(req);
     requireJson(req.get('content-type'));
     const config = parseOrThrow(automationConfigSchema, req.body);
-    await redisOf(deps).set(feedbackKeys(deps.redisPrefix).automation(spec.name), JSON.stringify(config));
+    await deps.queues.requireRedis().set(feedbackKeys(deps.redisPrefix).automation(spec.name), JSON.stringify(config));
     deps.logger.info({ model: spec.name, by: callerOf(req).name, config }, 'automation configured');
     res.json({ model: spec.name, ...config });
   };

@@ -25,14 +25,14 @@ export function driftHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
     if (!version) throw new ApiError('model_not_ready', `model ${spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
     const store = deps.cache.store(spec.name);
     if (!store) throw new ApiError('not_found', `no model ${spec.name}`);
-    if (!deps.queues.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
+    const redis = deps.queues.requireRedis();
     let reference;
     try {
       reference = await store.trainingRows(version);
     } catch {
       throw new ApiError('not_found', `model ${spec.name} has no version ${version}`);
     }
-    const report = await driftReport(deps.queues.redis, deps.redisPrefix, spec, version, reference);
+    const report = await driftReport(redis, deps.redisPrefix, spec, version, reference);
     res.json({
       ...report,
       features: report.features.map((f) => ({ ...f, statistic: finiteOrNull(f.statistic), pValue: finiteOrNull(f.pValue) })),

@@ -54,8 +54,8 @@ export function qualityHandler(deps: AppDeps, resolve: (req: Request) => ModelCo
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
     const query = parseOrThrow(qualityQuery, req.query, 'query');
-    if (!deps.queues.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
+    const redis = deps.queues.requireRedis();
     const active = deps.cache.get(spec.name)?.artifact.version;
-    res.json(await liveQuality(deps.queues.redis, deps.redisPrefix, spec, { windowS: query.window_s ?? defaultWindowS, activeVersion: active }));
+    res.json(await liveQuality(redis, deps.redisPrefix, spec, { windowS: query.window_s ?? defaultWindowS, activeVersion: active }));
   };
 }

@@ -88,7 +88,7 @@ function view(r: WebhookEndpointRecord): z.infer<typeof webhookEndpointSchema> {
 /** The store, when Redis is reachable; 503 otherwise (as `/train` does). */
 function storeOf(deps: AppDeps): Webhooks {
   if (!deps.webhooks) throw new ApiError('queue_unavailable', 'this API has no webhook store');
-  if (!deps.queues.redisReady) throw new ApiError('queue_unavailable', 'Redis is not reachable; retry later', [], { 'Retry-After': '5' });
+  deps.queues.requireRedis();
   return deps.webhooks;
 }
 
