@@ -1,6 +1,6 @@
 import { accuracyBelowBound, enoughNewRows, worseThanPredecessor, type FeedbackTally, type ModelSpec, type RuleVerdict } from '@ct/core';
 import { automationConfigSchema, feedbackKeys, type AutomationConfig, type EmitWebhookEvent, type JobData, type JobResult, type Trigger } from '@ct/queue';
-import { ModelStore, type HistoryEntry } from '@ct/registry';
+import type { HistoryEntry, ModelStore } from '@ct/registry';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -39,7 +39,8 @@ export class Automation {
     private readonly opts: {
       redis: Redis;
       prefix: string;
-      dataDir: string;
+      /** The model's store, kept by the pipeline (its history is read incrementally). */
+      storeOf: (model: string) => ModelStore;
       models: () => Iterable<AutomatedModel>;
       pollMs: number;
       logger: Logger;
@@ -106,7 +107,7 @@ export class Automation {
 
   private async decide(spec: ModelSpec, queue: Queue<JobData, JobResult>, config: AutomationConfig): Promise<AutomationStep> {
     const model = spec.name;
-    const head = await new ModelStore(this.opts.dataDir, model).head();
+    const head = await this.opts.storeOf(model).head();
     if (!head) return { model, action: 'none', reason: 'no history yet' };
     const active = head.state.active;
     const tally = await this.tally(model, active);
@@ -176,7 +177,7 @@ export class Automation {
 
   /** The history entry that made `active` live by a gate decision (a promotion), if that is how it became live. */
   private async promotionOf(model: string, active: string): Promise<HistoryEntry | undefined> {
-    const { entries } = await new ModelStore(this.opts.dataDir, model).readHistory();
+    const { entries } = await this.opts.storeOf(model).readHistory();
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i] as HistoryEntry;
       if (e.active_before === e.active_after) continue;

@@ -82,8 +82,8 @@ export class TrainPipeline {
 
   constructor(private readonly deps: PipelineDeps) {}
 
-  /** One store per model, kept: it caches history entries and data segments, which never change. */
-  private store(model: string): ModelStore {
+  /** One store per model, kept: it caches history entries and data segments, which never change. Shared with the automation. */
+  store(model: string): ModelStore {
     let s = this.stores.get(model);
     if (!s) {
       s = new ModelStore(this.deps.artifactStore ?? this.deps.dataDir, model);

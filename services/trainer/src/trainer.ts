@@ -233,7 +233,7 @@ export class Trainer {
     this.automation = new Automation({
       redis: this.connection,
       prefix,
-      dataDir: this.opts.dataDir,
+      storeOf: (model) => pipeline.store(model),
       models: () => [...this.models].flatMap(([name, m]) => {
         const spec = this.specs.find((s) => s.name === name);
         return spec ? [{ spec, queue: m.queue }] : [];
