@@ -5,8 +5,9 @@
  */
 import { cleanupRedis, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import IORedis from 'ioredis';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AmbiguousTokenError, bootstrapAdminTokenPath, digestsEqual, generateToken, loadTokenSecret, readOrCreateSecret, rolesFor, roleGrants, tokenDigest, TokenStore } from '../src';
 
 describe('TokenStore', () => {
@@ -87,5 +88,37 @@ describe('secret files', () => {
     const made = Array.from({ length: 4 }, () => loadTokenSecret(dir).toString());
     expect(new Set(made).size).toBe(1);
     expect(loadTokenSecret(dir, 'from-the-environment-thirty-two-chars').toString()).toBe('from-the-environment-thirty-two-chars');
+  });
+
+  it('replicas starting at the same instant on one volume all read one complete secret, never an empty file', async () => {
+    // Each child spins until a shared instant, then races the others to create the file: the
+    // window between creating a file and writing it is what a loser must never see.
+    const lib = require.resolve('../dist/index.js');
+    const script = `const { loadTokenSecret } = require(${JSON.stringify(lib)});
+      const [dir, at] = process.argv.slice(1); while (Date.now() < Number(at));
+      try { process.stdout.write(loadTokenSecret(dir).toString()); } catch (e) { process.stdout.write('ERR ' + e.message); }`;
+    for (let round = 0; round < 3; round++) {
+      const volume = join(dir, `round-${round}`);
+      const at = String(Date.now() + 400);
+      const outputs = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['-e', script, volume, at], (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)));
+      })));
+      expect(outputs.filter((o) => o.startsWith('ERR'))).toEqual([]);
+      expect(new Set(outputs).size).toBe(1);
+      expect(outputs[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    }
+  }, 30_000);
+
+  it('a secret file another process has made but not yet filled is waited for, not taken as damaged', async () => {
+    const path = bootstrapAdminTokenPath(dir);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '', { mode: 0o600 });
+    // The filler runs in another process: the reader blocks its own thread while it waits.
+    const filler = execFile(process.execPath, ['-e', `setTimeout(() => require('node:fs').writeFileSync(${JSON.stringify(path)}, 'ct_filled-by-the-other-replica\\n'), 300)`]);
+    await new Promise((resolve) => filler.once('spawn', resolve));
+    expect(readOrCreateSecret(path, generateToken)).toEqual({ value: 'ct_filled-by-the-other-replica', created: false });
+    await new Promise((resolve) => filler.once('exit', resolve));
+    writeFileSync(path, '');
+    expect(() => readOrCreateSecret(path, generateToken)).toThrow(/is empty: delete it/);
   });
 });
