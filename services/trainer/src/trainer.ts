@@ -353,8 +353,11 @@ export class Trainer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
-      await settleWithin(this.automation?.close() ?? Promise.resolve(), 1000);
       this.subscriber.disconnect();
+      // Neither holds a model's job: they close alongside the workers, not after them.
+      const automationClosed = settleWithin(this.automation?.close() ?? Promise.resolve(), 1000);
+      // Deliveries in flight end within their timeout; past the shutdown's, BullMQ retries them.
+      const deliveriesClosed = settleWithin(this.delivery?.close() ?? Promise.resolve(), this.opts.shutdownTimeoutMs);
       const workers: Pick<Worker, 'close'>[] = [...[...this.models.values()].map((m) => m.worker), ...(this.registryWorker ? [this.registryWorker] : [])];
       const workersClosed = Promise.all(workers.map((w) => w.close()));
       let timer: NodeJS.Timeout | undefined;
@@ -366,13 +369,17 @@ export class Trainer {
         await Promise.all(workers.map((w) => settleWithin(w.close(true), 1000)));
       }
       clearTimeout(timer);
-      await settleWithin(this.polling ?? Promise.resolve(), 1000);
-      // Deliveries in flight end within their timeout; past the shutdown's, BullMQ retries them.
-      await settleWithin(this.delivery?.close() ?? Promise.resolve(), this.opts.shutdownTimeoutMs);
-      await settleWithin(Promise.all(this.emitting), 1000);
-      await settleWithin(this.webhooks.close(), 1000);
-      await Promise.all(this.allQueues().map(([, q]) => settleWithin(q.close(), 1000)));
-      await this.fitThread.close();
+      // The rest closes together, each part bounded: with Redis down every part waits its full
+      // bound, and one after another they outlasted main's last-resort deadline (exit 1).
+      await Promise.all([
+        automationClosed,
+        deliveriesClosed,
+        settleWithin(this.polling ?? Promise.resolve(), 1000),
+        // A job that just finished may still be queueing its events.
+        settleWithin(Promise.all(this.emitting), 1000).then(() => settleWithin(this.webhooks.close(), 1000)),
+        ...this.allQueues().map(([, q]) => settleWithin(q.close(), 1000)),
+        this.fitThread.close(),
+      ]);
       await Promise.all([this.connection, this.publisher].map((c) => settleWithin(c.quit(), 1000)));
       for (const c of [this.connection, this.publisher]) c.disconnect();
     })();
