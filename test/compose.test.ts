@@ -255,12 +255,12 @@ describeCompose(composeTitle, () => {
     services = asMap(config.services, 'services');
   });
 
-  test('defines redis, api and trainer (and prometheus behind the monitoring profile), and the five named volumes', () => {
+  test('defines redis, api and trainer (and prometheus behind the monitoring profile), and the six named volumes', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'prometheus', 'redis', 'trainer']);
     expect(svc('prometheus').profiles).toEqual(['monitoring']);
     expect(String(JSON.stringify(svc('prometheus').volumes))).toContain('prometheus.yml');
     expect(asMap(svc('trainer').environment, 'trainer.environment').CT_METRICS_PORT).toBe('9464');
-    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['inbox', 'models', 'redis-data', 'results', 'secrets']);
+    expect(Object.keys(asMap(config.volumes, 'volumes')).sort()).toEqual(['accepted-jobs', 'inbox', 'models', 'redis-data', 'results', 'secrets']);
   });
 
   test('api: tokens pass through the environment (empty when unset), its secrets live in their own volume', () => {
@@ -312,6 +312,10 @@ describeCompose(composeTitle, () => {
     for (const name of Object.keys(services).filter((n) => n !== 'trainer')) {
       for (const mount of mounts(svc(name), name).filter((x) => x.source === 'models')) expect(mount.readOnly).toBe(true);
     }
+  });
+
+  test('api and trainer share the accepted-jobs volume read-write (the api records what it accepts, the trainer queues it again after a Redis loss)', () => {
+    for (const name of ['api', 'trainer']) expect(mounts(svc(name), name)).toContainEqual({ source: 'accepted-jobs', target: '/data/accepted-jobs', readOnly: false });
   });
 
   test('api and trainer talk to the compose redis with an explicit prefix, from the Dockerfile targets', () => {

@@ -5,6 +5,8 @@
  * limits and queue caps here: what a user meets during an outage is the production setting.
  */
 import { Queue } from 'bullmq';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { acceptedProblems, eventually, FaultStack, historyOf, irisSamples, SETOSA, settle, slowTrainBody, waitFitting, type ApiProcess, type HttpResponse, type JobView, type ServiceProcess } from './harness';
 
 const all = irisSamples();
@@ -158,37 +160,85 @@ test('Redis restarted empty: healthy again, the model queue is serialized again 
   expect(await acceptedProblems([api], accepted)).toEqual([]);
 }, 60_000);
 
-let queuedBeforeRestart = '';
+/** The records of accepted jobs no trainer has finished, on the shared volume (see AcceptedJobs). */
+const acceptedRecords = (): string[] => {
+  const dir = join(stack.dataDir, 'accepted-jobs');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+};
 
-test('Redis restarted empty while a job runs: the running job is committed once (its status is gone: 404), serving goes on', async () => {
+test('Redis restarted empty while a job runs: the running job is committed once (its status: 404 once committed, or completed if queued again before), serving goes on', async () => {
   const running = await api.client.post('/train', { json: slowTrainBody(400, 12) });
   expect(running.status).toBe(202);
-  await stack.watch(waitFitting(api.client, running.body.job_id));
-  // Queued behind it (one job of a model at a time): the next test looks at this one.
-  const queued = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(12, 18) } });
-  expect(queued.status).toBe(202);
-  queuedBeforeRestart = queued.body.job_id;
+  const id = running.body.job_id as string;
+  await stack.watch(waitFitting(api.client, id));
 
   await stack.restartRedisEmpty();
   const history = await eventually(async () => {
     const h = await historyOf(api.client);
-    return h.some((e) => e.job_id === running.body.job_id) ? h : undefined;
+    return h.some((e) => e.job_id === id) ? h : undefined;
   }, 30_000, 'the running job committed');
-  expect(history.filter((e) => e.job_id === running.body.job_id)).toHaveLength(1);
-  expect((await api.client.get(`/jobs/${encodeURIComponent(running.body.job_id)}`, T)).status).toBe(404);
+  expect(history.filter((e) => e.job_id === id)).toHaveLength(1);
+  // Its record outlives Redis's copy: the trainer removes it as committed, or (if it looked
+  // before the commit) queues the job again, whose re-run finds its entry and completes.
+  await stack.watch(eventually(() => !acceptedRecords().some((f) => f.includes(id)), 40_000, 'its record removed', 200));
+  const status = await api.client.get(`/jobs/${encodeURIComponent(id)}`, T);
+  if (status.status === 200) {
+    expect(status.body.state).toBe('completed');
+    accepted.set(id, status.body);
+  } else {
+    expect(status.status).toBe(404);
+  }
   await eventually(async () => (await api.client.get('/health', T)).body?.status === 'ok', 15_000, 'healthy after the restart');
   expect((await api.client.post('/predict', { json: SETOSA, ...T })).status).toBe(200);
+  expect((await historyOf(api.client)).filter((e) => e.job_id === id)).toHaveLength(1);
   expect(await acceptedProblems([api], accepted)).toEqual([]);
-}, 60_000);
+}, 90_000);
 
-// KNOWN GAP (reported): an accepted job lives only in Redis until a trainer takes it. Compose
-// runs Redis with an append-only file, so a restart keeps it; a Redis that comes back empty
-// (its data lost) loses every queued job, and the client that was answered 202 gets a 404.
-// `test.failing` passes while the job is lost and fails once it is not: then make it a test.
-test.failing('KNOWN GAP: a job still queued when Redis restarts empty is not lost (today: GET /jobs/:id answers 404 and it never runs)', async () => {
-  expect(queuedBeforeRestart).not.toBe('');
-  await settle([api.client], [queuedBeforeRestart], 20_000);
-});
+test('Redis restarted empty with a job queued behind a running one: the queued job is answered again on GET /jobs/:id, runs once and is in the history once', async () => {
+  const running = await api.client.post('/train', { json: slowTrainBody(400, 13) });
+  expect(running.status).toBe(202);
+  const runningId = running.body.job_id as string;
+  await stack.watch(waitFitting(api.client, runningId));
+  // One job of a model at a time: this one waits in Redis behind the running one.
+  const queued = await api.client.post('/train', { json: { samples: GOOD_BATCH.slice(12, 18) } });
+  expect(queued.status).toBe(202);
+  expect(queued.body.state).toBe('queued');
+  const id = queued.body.job_id as string;
+  // Recorded on the shared volume before the 202 (the API's and the trainer's data directory),
+  // the token nowhere in it.
+  const record = acceptedRecords().find((f) => f === `train-iris+${id}.json`);
+  expect(record).toBeDefined();
+  const text = readFileSync(join(stack.dataDir, 'accepted-jobs', record as string), 'utf8');
+  expect(text).not.toContain(stack.token);
+  expect(text.toLowerCase()).not.toMatch(/bearer|authorization/);
+
+  await stack.restartRedisEmpty();
+  // Redis forgot it; the trainer queues it again from its record (it leaves a record alone for
+  // its first 10 s, and looks every 5 s and on each reconnection).
+  const back = await stack.watch(
+    eventually(
+      async () => {
+        const r = await api.client.get(`/jobs/${encodeURIComponent(id)}`, T);
+        return r.status === 200 ? r : undefined;
+      },
+      45_000,
+      'the queued job answered again',
+      200,
+    ),
+  );
+  expect(['queued', 'running', 'completed']).toContain(back.body.state);
+  expect(back.body).toMatchObject({ job_id: id, model: 'iris', kind: 'train' });
+  const settled = await stack.watch(settle([api.client], [id], 60_000));
+  expect(settled.get(id)?.state).toBe('completed');
+  for (const [k, v] of settled) accepted.set(k, v);
+
+  const history = await historyOf(api.client);
+  expect(history.filter((e) => e.job_id === id)).toHaveLength(1);
+  expect(history.filter((e) => e.job_id === runningId)).toHaveLength(1);
+  expect(trainer.output().split('\n').filter((l) => l.includes(id) && l.includes('queued again from its record'))).toHaveLength(1);
+  await stack.watch(eventually(() => acceptedRecords().length === 0, 40_000, 'no record left once both jobs finished', 200));
+  expect(await acceptedProblems([api], accepted)).toEqual([]);
+}, 120_000);
 
 test('SIGTERM while Redis is down: the API and the trainer exit 0 promptly, whether they had connected or never could', async () => {
   await stack.stopRedis();

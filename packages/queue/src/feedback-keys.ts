@@ -28,6 +28,12 @@ export const feedbackKeys = (prefix: string) => ({
   automationLock: (model: string) => `${prefix}:auto:lock:${model}`,
   /** The id of a model's latest automatic job, to wait for it before the next one. */
   automationJob: (model: string) => `${prefix}:auto:job:${model}`,
+  /**
+   * Hash of a model's drift alerts: `version`, the active version whose drift was alerted (absent
+   * while none is: the alert is armed), and `episode`, how many alerts there were (each one's
+   * message id is derived from it). Shared by the trainers, so an alert is sent once, not once each.
+   */
+  driftAlert: (model: string) => `${prefix}:drift:alert:${model}`,
 });
 
 /** Minutes since the epoch: the tally bucket of a time in ms. */

@@ -1,4 +1,4 @@
-/** @ct/queue: queue and channel names, job payload and result schemas, Redis connections. */
+/** @ct/queue: queue and channel names, job payload and result schemas, Redis connections, and what both services read from Redis alike (drift reports, webhooks). */
 export * from './job-options';
 export * from './job-schemas';
 export * from './names';
@@ -6,5 +6,6 @@ export * from './redis-connection';
 export * from './service-env';
 export * from './settle-within';
 export * from './feedback-keys';
+export * from './drift-report';
 export * from './automation-config';
 export * from './webhooks';

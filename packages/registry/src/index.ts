@@ -3,6 +3,7 @@
  * checksummed reads, the history as an append-only log, content-addressed data segments,
  * the active pointer.
  */
+export * from './accepted-jobs';
 export * from './artifact';
 export * from './artifact-error';
 export * from './artifact-store';

@@ -1,5 +1,5 @@
 import { MIN_TOKEN_LENGTH, type Role } from '@ct/auth';
-import { parseServiceEnv, sharedEnvShape } from '@ct/queue';
+import { parseServiceEnv, sharedEnvShape, webhookEnvShape } from '@ct/queue';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -65,6 +65,8 @@ const schema = z.object({
   CT_FEEDBACK_RETENTION_S: z.coerce.number().int().min(60).max(90 * 86_400).default(86_400),
   /** The default sliding window of live quality. */
   CT_QUALITY_WINDOW_S: z.coerce.number().int().min(60).default(3600),
+  /** Tries of each webhook delivery: a redelivery queued here gets as many as the trainer's deliveries. */
+  CT_WEBHOOK_ATTEMPTS: webhookEnvShape().CT_WEBHOOK_ATTEMPTS,
 });
 
 
@@ -91,6 +93,8 @@ export interface ApiConfig {
   readonly maxQueuedPerCaller: number;
   readonly feedbackRetentionS: number;
   readonly qualityWindowS: number;
+  /** Tries of each webhook redelivery (CT_WEBHOOK_ATTEMPTS, shared with the trainer). */
+  readonly webhookAttempts: number;
 }
 
 /**
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     maxQueuedPerCaller: e.CT_MAX_QUEUED_PER_CALLER,
     feedbackRetentionS: e.CT_FEEDBACK_RETENTION_S,
     qualityWindowS: e.CT_QUALITY_WINDOW_S,
+    webhookAttempts: e.CT_WEBHOOK_ATTEMPTS,
   });
 }
 

@@ -11,6 +11,7 @@ import {
   type JobData,
   type RegistryJobData,
 } from '@ct/queue';
+import type { AcceptedJobs } from '@ct/registry';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -40,7 +41,9 @@ interface QueueHandle {
  * The API's side of the queues: adds jobs, finds them by id, waits for them. Every use checks
  * that Redis is connected first, so while Redis is down `/train` answers 503 at once, and
  * predictions, which never touch Redis, go on. One queue per model (added as models are
- * registered) and the registry queue (`register` and `archive` jobs).
+ * registered) and the registry queue (`register` and `archive` jobs). Every job it accepts is
+ * also recorded on the volume (AcceptedJobs) before it is acknowledged, so a Redis that comes
+ * back empty loses none: the trainer queues it again from its record.
  */
 export class JobQueues {
   private readonly connection: Redis;
@@ -52,7 +55,7 @@ export class JobQueues {
 
   private readonly logger: Logger;
 
-  constructor(private readonly opts: { redisUrl: string; prefix: string; models: readonly string[]; logger: Logger }) {
+  constructor(private readonly opts: { redisUrl: string; prefix: string; models: readonly string[]; logger: Logger; accepted: AcceptedJobs }) {
     this.logger = opts.logger;
     this.connection = createRedisConnection(opts.redisUrl, 'producer', 'ct-api');
     this.connection.on('error', (err: Error) => opts.logger.debug({ err: err.message }, 'redis connection error'));
@@ -144,17 +147,35 @@ export class JobQueues {
    * BullMQ keeps the first job added under an id and ignores later adds, so the stored job is
    * read back after adding: it was created by this call only if it carries this call's
    * request id. Two concurrent requests with one key thus get one job, and the loser learns it.
+   *
+   * The job is recorded on the volume (fsynced) before it is added, and so before the 202: a
+   * Redis restarted empty then loses no accepted job. An add that fails removes the record (the
+   * client is told 503, so the job must not come to life later); the trainer's reconciler waits
+   * a grace period before queuing a record Redis lacks, so it never races this call.
    */
   enqueue(data: JobData | RegistryJobData, jobId: string, caps?: JobCaps): Promise<{ job: AnyJob; created: boolean }> {
     return this.guard(async () => {
+      const { accepted } = this.opts;
       const { queue } = this.handleFor(data);
       const existing = await queue.getJob(jobId);
       if (existing) return { job: existing, created: false };
       if (caps) await this.checkCaps(queue, data.model, caps);
-      await queue.add(data.kind, data, { jobId });
-      const stored = await queue.getJob(jobId);
-      if (!stored) throw new Error(`job ${jobId} vanished after add`);
-      return { job: stored, created: stored.data.request_id === data.request_id };
+      await accepted.record(queue.name, jobId, data);
+      let stored: AnyJob | undefined;
+      try {
+        await queue.add(data.kind, data, { jobId });
+        stored = await queue.getJob(jobId);
+        if (!stored) throw new Error(`job ${jobId} vanished after add`);
+      } catch (err) {
+        await accepted.remove(queue.name, jobId).catch((e: Error) => this.logger.warn({ job_id: jobId, err: e.message }, 'could not remove the record of a job not accepted'));
+        throw err;
+      }
+      const created = stored.data.request_id === data.request_id;
+      // Lost to a concurrent request with the same key, which may have written its record
+      // first: the record must hold the job Redis holds (an idempotency conflict's body must
+      // not be what runs if Redis loses the job).
+      if (!created) await accepted.record(queue.name, jobId, stored.data);
+      return { job: stored, created };
     });
   }
 

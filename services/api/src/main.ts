@@ -1,5 +1,5 @@
 import { DEFAULT_MODEL } from '@ct/core';
-import { loadCatalog } from '@ct/registry';
+import { AcceptedJobs, loadCatalog } from '@ct/registry';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { ActivationSubscriber } from './activation-subscriber';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   // The catalogue fills the cache and the queues: built-in models, then those registered at
   // run time, less the archived ones, as the volume says before the first request.
   const cache = new ModelCache({ dataDir: config.dataDir, specs: [], pollIntervalMs: config.reloadIntervalMs, logger });
-  const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: [], logger });
+  const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: [], logger, accepted: new AcceptedJobs(config.dataDir) });
   const catalog = new ModelCatalog({ dataDir: config.dataDir, builtIn: specs, pollIntervalMs: config.reloadIntervalMs, cache, queues, logger });
   const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, catalog, logger });
   const predictionLog = new PredictionLog(config.dataDir, config.predictionLog, config.predictionLogRotation);
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: predictionIndex });
   // Webhook endpoints and redeliveries; the trainer delivers (its WebhookDelivery).
-  const webhooks = new Webhooks({ redis: queues.redis, prefix: config.redisPrefix });
+  const webhooks = new Webhooks({ redis: queues.redis, prefix: config.redisPrefix, attempts: config.webhookAttempts });
   const server: Server = createServer({
     dataDir: config.dataDir,
     catalog,

@@ -57,7 +57,7 @@ export function permissionOf(method: string, path: string): Permission | undefin
   // The page's static files (ui-route.ts): no data in them; not in the document.
   if (m === 'get' && (path === '/ui' || path.startsWith('/ui/'))) return undefined;
   if (m === 'post' && (/\/predict$/.test(path) || path === '/predict/compare')) return 'predict';
-  if (path.startsWith('/tokens')) return 'admin';
+  if (path.startsWith('/tokens') || path === '/webhooks' || path.startsWith('/webhooks/')) return 'admin';
   if (/\/model\/history$/.test(path) || /\/model\/trusted-eval$/.test(path)) return m === 'get' ? 'read' : 'admin';
   if (/\/automation$/.test(path)) return m === 'get' ? 'read' : 'admin';
   if (/\/feedback$/.test(path)) return 'feedback';

@@ -6,9 +6,11 @@ import type { ModelContext } from './app-deps';
 import { MAX_COMPARED } from './routes/compare';
 import { rollbackRequestSchema } from './routes/jobs';
 import { archiveModelQuerySchema, registerModelRequestSchema } from './routes/registration';
+import { registerFeedbackPaths } from './openapi-feedback';
 import { registerRegistryPaths } from './openapi-registry';
 import { registerRunPaths } from './openapi-runs';
 import { registerTokenPaths, withSecurity } from './openapi-security';
+import { registerWebhookPaths } from './openapi-webhooks';
 import { compareResponseSchema, healthSchema, modelInfoSchema, rowPredictionSchema, rowPredictionShape, trustedEvalInfoSchema } from './registry-schemas';
 
 const problem = z
@@ -206,6 +208,8 @@ export function buildOpenApi(specs: readonly ModelSpec[], contexts: ReadonlyMap<
   registerRegistryPaths(registry, specs, { json, problems, job });
   registerRunPaths(registry, specs, { json, problems, job });
   registerTokenPaths(registry, { json, problems, job });
+  registerFeedbackPaths(registry, specs, { json, problems, job });
+  registerWebhookPaths(registry, { json, problems, job });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return withSecurity(generator.generateDocument({
     openapi: '3.1.0',

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => lone.close());
 
 const concrete = (path: string): string =>
-  path.replace('{model}', 'iris').replace('{version}', 'v1.0-47d98c').replace('{id}', 'iris.nope');
+  path.replace('{model}', 'iris').replace('{version}', 'v1.0-47d98c').replace('{id}', 'iris.nope').replace('{msgId}', 'msg_nope');
 
 test('every documented operation answers an anonymous caller as its `security` says', async () => {
   const doc = (await api.client.get('/openapi.json', { token: null })).body;
@@ -33,5 +33,5 @@ test('every documented operation answers an anonymous caller as its `security` s
       if (needsToken) expect(op.responses['401']).toBeDefined();
     }
   }
-  expect(seen).toEqual(expect.arrayContaining(['post /train', 'post /tokens', 'delete /model/history', 'post /predict', 'get /health']));
+  expect(seen).toEqual(expect.arrayContaining(['post /train', 'post /tokens', 'delete /model/history', 'post /predict', 'get /health', 'post /webhooks', 'post /webhooks/{id}/deliveries/{msgId}/redeliver']));
 });

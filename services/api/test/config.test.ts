@@ -65,3 +65,10 @@ describe('tokens and limits', () => {
     expect(() => loadConfig({ CT_AUTH_PREDICT: 'sometimes', CT_RATE_TRAIN: '-1' })).toThrow(/CT_AUTH_PREDICT[\s\S]*CT_RATE_TRAIN/);
   });
 });
+
+test('CT_WEBHOOK_ATTEMPTS: the tries of a redelivery queued here, 12 by default, as the trainer reads it', () => {
+  expect(loadConfig({}).webhookAttempts).toBe(12);
+  expect(loadConfig({ CT_WEBHOOK_ATTEMPTS: '4' }).webhookAttempts).toBe(4);
+  expect(() => loadConfig({ CT_WEBHOOK_ATTEMPTS: 'many' })).toThrow(/^invalid API configuration:[\s\S]*CT_WEBHOOK_ATTEMPTS/);
+  expect(() => loadConfig({ CT_WEBHOOK_ATTEMPTS: '0' })).toThrow(/CT_WEBHOOK_ATTEMPTS/);
+});

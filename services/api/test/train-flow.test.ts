@@ -4,7 +4,7 @@
  * here comes through the trainer's pub/sub announcement.
  */
 import { modelEventsChannel, trainQueueName } from '@ct/queue';
-import { ModelStore, type HistoryEntry } from '@ct/registry';
+import { AcceptedJobs, ModelStore, type HistoryEntry } from '@ct/registry';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { existsSync, readFileSync } from 'node:fs';
@@ -259,6 +259,30 @@ describe('POST /train and GET /jobs/:id', () => {
       await queue.resume();
     }
   });
+  it('an accepted job is on the volume before its 202 (queue, id, payload; never the token), until the trainer has finished it', async () => {
+    const accepted = new AcceptedJobs(dataDir);
+    await queue.pause();
+    let id: string;
+    try {
+      const r = await api.client.post('/train', { json: { samples: batchOf(5, 20) }, headers: { 'x-request-id': 'flow-recorded' } });
+      id = expectJobAccepted(r, 202);
+      // Written before the answer: no waiting here.
+      const { jobs } = await accepted.list();
+      const record = jobs.find((j) => j.job_id === id);
+      const job = await queue.getJob(id);
+      expect(record).toMatchObject({ queue: 'train-iris', job_id: id, data: job?.data });
+      expect(record?.data).toMatchObject({ kind: 'train', request_id: 'flow-recorded', actor: { name: 'env-admin', role: 'admin' } });
+      const text = readFileSync(accepted.fileOf('train-iris', id), 'utf8');
+      expect(text).not.toContain(api.client.token as string);
+      expect(text.toLowerCase()).not.toContain('bearer');
+      expect(text.toLowerCase()).not.toContain('authorization');
+    } finally {
+      await queue.resume();
+    }
+    await waitJob(id);
+    await eventually(async () => !(await accepted.has('train-iris', id)), 5000, 'record removed once the job completed');
+  });
+
   it('Prefer: wait above the 60 s cap is applied as wait=60', async () => {
     const r = await api.client.post('/train', { json: { samples: batchOf(5, 90) }, headers: { prefer: 'respond-async, wait=999' } });
     expectJobAccepted(r, 200);
@@ -306,13 +330,24 @@ describe('Idempotency-Key', () => {
   it('concurrent requests with one key and different bodies: one job, the other answer is 409', async () => {
     const key = `flow-${prefix}-race`;
     const countBefore = await jobCount();
-    const [x, y] = await Promise.all([
-      api.client.post('/train', { json: { samples: batchOf(5, 60) }, headers: { 'idempotency-key': key } }),
-      api.client.post('/train', { json: { samples: batchOf(5, 61) }, headers: { 'idempotency-key': key } }),
-    ]);
-    expect(await jobCount()).toBe(countBefore + 1);
-    const statuses = [x.status, y.status].sort();
-    const winner = x.status === 202 ? x : y;
+    // Paused, so that the job's record is still there to look at.
+    await queue.pause();
+    let winner: HttpResponse;
+    let statuses: number[];
+    try {
+      const [x, y] = await Promise.all([
+        api.client.post('/train', { json: { samples: batchOf(5, 60) }, headers: { 'idempotency-key': key } }),
+        api.client.post('/train', { json: { samples: batchOf(5, 61) }, headers: { 'idempotency-key': key } }),
+      ]);
+      expect(await jobCount()).toBe(countBefore + 1);
+      statuses = [x.status, y.status].sort();
+      winner = x.status === 202 ? x : y;
+      // Whichever request wrote its record last, the record holds the job Redis holds, never the refused body.
+      const record = (await new AcceptedJobs(dataDir).list()).jobs.find((j) => j.job_id === winner.body.job_id);
+      expect(record?.data.body_hash).toBe((await queue.getJob(winner.body.job_id))?.data.body_hash);
+    } finally {
+      await queue.resume();
+    }
     await waitJob(winner.body.job_id);
     expect(statuses).toEqual([202, 409]);
   });

@@ -6,70 +6,12 @@
  * under a unique prefix; the trainer's backoff is tiny so retries take milliseconds.
  */
 import { webhookJobId, type WebhookEventType } from '@ct/queue';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Trainer } from '../../trainer/src/trainer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Receiver, swHeaders, type Received } from './helpers/webhook-receiver';
 import { cleanupRedis, DATASETS_DIR, eventually, irisSamples, irisSpec, makeTempDir, SETOSA, removeDir, startApi, startTrainer, uniquePrefix, TEST_TOKENS, type ApiHandle, type IrisSample } from './helpers/harness';
-
-/** One request the receiver got. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-
-/** How the receiver answers one request: a status and headers. */
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-}
-
-/** A local HTTP receiver: records every request; answers each path's scripted answers in turn, then 200. */
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly scripts = new Map<string, Answer[]>();
-  private server!: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        this.received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-        const answer = this.scripts.get(path)?.shift() ?? { status: 200 };
-        res.writeHead(answer.status, answer.headers ?? {}).end('ok');
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  script(path: string, answers: Answer[]): void {
-    this.scripts.set(path, [...answers]);
-  }
-
-  at(path: string): Received[] {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
-/** The three Standard Webhooks headers of a received request. */
-const swHeaders = (r: Received): Record<string, string> => ({
-  'webhook-id': String(r.headers['webhook-id']),
-  'webhook-timestamp': String(r.headers['webhook-timestamp']),
-  'webhook-signature': String(r.headers['webhook-signature']),
-});
 
 let dataDir: string;
 let prefix: string;

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { DriftAlerts } from './drift-alerts';
 
 /** Fewest rows a training job takes (the API's MIN_TRAIN_SAMPLES). */
 const MIN_ROWS = 5;
@@ -28,7 +29,8 @@ export type AutomationStep = { model: string; action: 'none' | 'busy' | 'rollbac
  * firing is a job on the model's queue (so it is serialized with training and recorded in the
  * history like any change), carrying its trigger: the rule, its sentence and its numbers.
  * Never two automatic actions of one model at once, across trainer replicas: a Redis lock
- * around each evaluation, and no new action while the last one's job is unfinished.
+ * around each evaluation, and no new action while the last one's job is unfinished. Each pass
+ * also checks every model's input drift (DriftAlerts), configured or not.
  */
 export class Automation {
   private timer: NodeJS.Timeout | undefined;
@@ -46,6 +48,8 @@ export class Automation {
       logger: Logger;
       /** Webhook event `trigger.fired` for each job queued (fire and forget); none when absent. */
       emit?: EmitWebhookEvent;
+      /** Each model's drift, checked every pass whatever its rules (`drift.alert`); none when absent. */
+      drift?: DriftAlerts;
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
@@ -69,7 +73,7 @@ export class Automation {
     await this.running;
   }
 
-  /** One pass over the models; errors are logged, never thrown (the next pass tries again). */
+  /** One pass over the models (their rules, then their drift); errors are logged, never thrown (the next pass tries again). */
   async tick(): Promise<AutomationStep[]> {
     const steps: AutomationStep[] = [];
     for (const m of this.opts.models()) {
@@ -77,6 +81,11 @@ export class Automation {
         steps.push(await this.evaluate(m));
       } catch (err) {
         this.opts.logger.warn({ model: m.spec.name, err: (err as Error).message }, 'automation: evaluation failed');
+      }
+      try {
+        await this.opts.drift?.check(m.spec);
+      } catch (err) {
+        this.opts.logger.warn({ model: m.spec.name, err: (err as Error).message }, 'automation: drift check failed');
       }
     }
     return steps;

@@ -1,4 +1,4 @@
-import { parseServiceEnv, sharedEnvShape } from '@ct/queue';
+import { parseServiceEnv, sharedEnvShape, webhookEnvShape } from '@ct/queue';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -27,7 +27,9 @@ const schema = z.object({
   /** The port of the trainer's /metrics and /health; unset: none. */
   CT_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
   CT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-});
+  /** The webhook deliveries this trainer makes: timeout, attempts, backoff, log length. */
+  ...webhookEnvShape(),
+}).refine((e) => e.CT_WEBHOOK_BACKOFF_BASE_MS <= e.CT_WEBHOOK_BACKOFF_MAX_MS, { message: 'below CT_WEBHOOK_BACKOFF_BASE_MS', path: ['CT_WEBHOOK_BACKOFF_MAX_MS'] });
 
 /** The trainer's settings, parsed once from the environment. */
 export interface TrainerConfig {
@@ -44,6 +46,8 @@ export interface TrainerConfig {
   readonly automationPollMs: number;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** Webhook delivery: per attempt `timeoutMs`, `attempts` in all, retries `backoffBaseMs` doubling up to `backoffMaxMs`, `logLength` attempts logged per endpoint. */
+  readonly webhooks: { readonly timeoutMs: number; readonly attempts: number; readonly backoffBaseMs: number; readonly backoffMaxMs: number; readonly logLength: number };
 }
 
 /**
@@ -66,5 +70,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     automationPollMs: e.CT_AUTOMATION_POLL_MS,
     metricsPort: e.CT_METRICS_PORT,
     metricsHost: e.CT_METRICS_HOST,
+    webhooks: Object.freeze({
+      timeoutMs: e.CT_WEBHOOK_TIMEOUT_MS,
+      attempts: e.CT_WEBHOOK_ATTEMPTS,
+      backoffBaseMs: e.CT_WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.CT_WEBHOOK_BACKOFF_MAX_MS,
+      logLength: e.CT_WEBHOOK_LOG_LENGTH,
+    }),
   });
 }

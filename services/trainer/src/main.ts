@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     pollIntervalMs: config.catalogPollMs,
     automationPollMs: config.automationPollMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    webhookDelivery: { timeoutMs: config.webhooks.timeoutMs, backoff: { baseMs: config.webhooks.backoffBaseMs, maxMs: config.webhooks.backoffMaxMs } },
+    webhooks: { attempts: config.webhooks.attempts, logCap: config.webhooks.logLength },
     logger,
   });
   const stop = (signal: string) => {

@@ -17,16 +17,20 @@ import {
   WebhookDelivery,
   type EmitWebhookEvent,
   type WebhookDeliveryOptions,
+  type WebhooksOptions,
 } from '@ct/queue';
-import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
+import { AcceptedJobs, ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
 import { Queue, Worker } from 'bullmq';
+import { AcceptedJobsReconciler } from './accepted-jobs-reconciler';
 import { Automation } from './automation';
+import { DriftAlerts, type EmitWebhookEventNow } from './drift-alerts';
 import { TrainerMetrics } from './trainer-metrics';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FitThreadClient } from './fit-thread-client';
 import { Inbox } from './inbox';
+import { isJobCommitted } from './job-committed';
 import { RegistryJobs } from './registry-jobs';
 import { TrainPipeline } from './train-pipeline';
 
@@ -58,6 +62,10 @@ export interface TrainerOptions {
   fitThreadScript?: string;
   /** Settings of the webhook delivery worker (defaults: 15 s timeout, 5 s base backoff up to 2 h). */
   webhookDelivery?: Pick<WebhookDeliveryOptions, 'backoff' | 'timeoutMs' | 'maxRetryAfterMs' | 'concurrency'>;
+  /** Timing of the accepted jobs' reconciler (defaults: a pass every 5 s, records younger than 10 s left alone). */
+  acceptedJobs?: { intervalMs?: number; graceMs?: number };
+  /** Settings of the webhook messages this trainer queues and logs (defaults: 12 attempts, 500 log entries). */
+  webhooks?: Pick<WebhooksOptions, 'attempts' | 'logCap' | 'retentionS'>;
 }
 
 /** One model this trainer trains: its queue and the worker that takes the queue's jobs. */
@@ -115,6 +123,8 @@ export class Trainer {
   private readonly webhooks: Webhooks;
   private delivery: WebhookDelivery | undefined;
   private readonly emitting = new Set<Promise<unknown>>();
+  /** Queues again what the API accepted and Redis lost; removes the records of finished jobs. */
+  private reconciler: AcceptedJobsReconciler | undefined;
 
   constructor(private readonly opts: TrainerOptions) {
     this.connection = createRedisConnection(opts.redisUrl, 'worker', 'ct-trainer');
@@ -123,16 +133,18 @@ export class Trainer {
     this.fitThread = new FitThreadClient(opts.fitThreadScript);
     this.specs = [...opts.specs];
     this.catalog = opts.catalog ?? opts.specs;
-    this.webhooks = new Webhooks({ redis: this.publisher, prefix: opts.prefix });
+    this.webhooks = new Webhooks({ ...opts.webhooks, redis: this.publisher, prefix: opts.prefix });
     for (const c of [this.connection, this.publisher, this.subscriber]) {
       c.on('error', (err: Error) => opts.logger.warn({ err: err.message }, 'redis connection error'));
     }
     // Global concurrency lives in Redis: a Redis restarted empty forgets it, and two trainers
-    // would then run two jobs of one model at once. Set it again on every (re)connection.
+    // would then run two jobs of one model at once. Set it again on every (re)connection; then
+    // queue again the accepted jobs an emptied Redis lost (after: one model's jobs stay serial).
     this.connection.on('ready', () => {
-      for (const [model, queue] of this.allQueues()) {
-        queue.setGlobalConcurrency(1).catch((err: Error) => opts.logger.warn({ err: err.message, model }, 'could not re-assert the global concurrency'));
-      }
+      const reasserted = this.allQueues().map(([model, queue]) =>
+        queue.setGlobalConcurrency(1).catch((err: Error) => opts.logger.warn({ err: err.message, model }, 'could not re-assert the global concurrency')),
+      );
+      void Promise.all(reasserted).then(() => this.reconciler?.reconcile());
     });
   }
 
@@ -144,6 +156,13 @@ export class Trainer {
       .catch((err: unknown) => this.opts.logger.warn({ event: type, err: String(err) }, 'webhook event not queued'))
       .finally(() => this.emitting.delete(p));
     this.emitting.add(p);
+  };
+
+  /** Queues an event's deliveries and resolves when they are (or throws): for what must not be lost, drift alerts. */
+  private readonly emitNow: EmitWebhookEventNow = async (type, data, key) => {
+    const r = await this.webhooks.emit(type, data, { key });
+    if (r.endpoints.length > 0) this.opts.logger.info({ event: type, msg_id: r.msg_id, endpoints: r.endpoints.length }, 'webhook event queued');
+    return r;
   };
 
   /** Every queue this trainer holds, by model name (the registry queue by its own name). */
@@ -202,8 +221,24 @@ export class Trainer {
       logger,
     });
     const worker = new Worker<RegistryJobData, RegistryJobResult>(REGISTRY_QUEUE, (job) => registry.process(job), this.workerOptions());
-    worker.on('failed', (job, err) => logger.error({ job_id: job?.id, model: job?.data.model, kind: job?.data.kind, err: err.message }, 'registry job failed'));
-    worker.on('completed', (job) => logger.info({ job_id: job.id, model: job.data.model, kind: job.data.kind }, 'registry job completed'));
+    const reconciler = new AcceptedJobsReconciler({
+      accepted: new AcceptedJobs(this.opts.dataDir),
+      connection: this.connection,
+      prefix,
+      committed: (jobId, data) => isJobCommitted({ dataDir: this.opts.dataDir, storeOf: (model) => pipeline.store(model) }, jobId, data),
+      logger,
+      ...this.opts.acceptedJobs,
+    });
+    this.reconciler = reconciler;
+    worker.on('failed', (job, err) => {
+      logger.error({ job_id: job?.id, model: job?.data.model, kind: job?.data.kind, err: err.message }, 'registry job failed');
+      // finishedOn is set only when no attempt is left: a retry keeps its record.
+      if (job?.finishedOn) void reconciler.finished(REGISTRY_QUEUE, job.id);
+    });
+    worker.on('completed', (job) => {
+      logger.info({ job_id: job.id, model: job.data.model, kind: job.data.kind }, 'registry job completed');
+      void reconciler.finished(REGISTRY_QUEUE, job.id);
+    });
     worker.on('error', (err) => logger.error({ err: err.message }, 'registry worker error'));
     this.registryWorker = worker;
     this.inbox = new Inbox({ dataDir: this.opts.dataDir, queue: registryQueue, whyTaken: (model) => whyModelNameTaken(this.opts.dataDir, this.catalog.map((s) => s.name), model), logger });
@@ -241,9 +276,12 @@ export class Trainer {
       pollMs: this.opts.automationPollMs ?? 2000,
       logger,
       emit: this.emit,
+      drift: new DriftAlerts({ redis: this.connection, prefix, storeOf: (model) => pipeline.store(model), emit: this.emitNow, subscribed: () => this.webhooks.subscribed('drift.alert'), logger }),
     });
     this.automation.start();
     this.delivery = new WebhookDelivery({ connection: this.connection, prefix, webhooks: this.webhooks, logger, ...this.opts.webhookDelivery });
+    // After the workers: a job queued again is taken at once.
+    reconciler.start();
     logger.info({ models: [...this.models.keys()], prefix }, 'trainer ready');
   }
 
@@ -318,9 +356,12 @@ export class Trainer {
       worker.on('failed', (job, err) => {
         logger.error({ job_id: job?.id, model, err: err.message, attempts: job?.attemptsMade }, 'job failed');
         if (job) this.metrics.jobFinished({ model, kind: job.data.kind, outcome: 'failed', seconds: seconds(job) });
+        // finishedOn is set only when no attempt is left: a retry keeps its record.
+        if (job?.finishedOn) void this.reconciler?.finished(name, job.id);
       });
       worker.on('completed', (job) => {
         logger.info({ job_id: job.id, model, status: job.returnvalue.status }, 'job completed');
+        void this.reconciler?.finished(name, job.id);
         this.metrics.jobFinished({ model, kind: job.data.kind, outcome: job.returnvalue.status, seconds: seconds(job), violations: job.returnvalue.violations.map((v) => v.code) });
       });
       worker.on('error', (err) => logger.error({ err: err.message, model }, 'worker error'));
@@ -356,6 +397,7 @@ export class Trainer {
       this.subscriber.disconnect();
       // Neither holds a model's job: they close alongside the workers, not after them.
       const automationClosed = settleWithin(this.automation?.close() ?? Promise.resolve(), 1000);
+      const reconcilerClosed = this.reconciler?.close() ?? Promise.resolve();
       // Deliveries in flight end within their timeout; past the shutdown's, BullMQ retries them.
       const deliveriesClosed = settleWithin(this.delivery?.close() ?? Promise.resolve(), this.opts.shutdownTimeoutMs);
       const workers: Pick<Worker, 'close'>[] = [...[...this.models.values()].map((m) => m.worker), ...(this.registryWorker ? [this.registryWorker] : [])];
@@ -373,6 +415,7 @@ export class Trainer {
       // bound, and one after another they outlasted main's last-resort deadline (exit 1).
       await Promise.all([
         automationClosed,
+        reconcilerClosed,
         deliveriesClosed,
         settleWithin(this.polling ?? Promise.resolve(), 1000),
         // A job that just finished may still be queueing its events.

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { WEBHOOKS_QUEUE } from './keys';
 import { webhookJobDataSchema, type WebhookAttempt, type WebhookEndpointRecord, type WebhookJobData } from './schemas';
+import { WEBHOOK_DEFAULTS } from './settings';
 import type { Webhooks } from './webhooks';
 
 /** The little of a logger the delivery uses (pino's Logger fits). */
@@ -81,7 +82,7 @@ export class WebhookDelivery {
   private readonly backoff: { baseMs: number; maxMs: number; maxRetryAfterMs: number };
 
   constructor(private readonly opts: WebhookDeliveryOptions) {
-    this.backoff = { baseMs: opts.backoff?.baseMs ?? 5000, maxMs: opts.backoff?.maxMs ?? 2 * 3600_000, maxRetryAfterMs: opts.maxRetryAfterMs ?? 24 * 3600_000 };
+    this.backoff = { baseMs: opts.backoff?.baseMs ?? WEBHOOK_DEFAULTS.backoffBaseMs, maxMs: opts.backoff?.maxMs ?? WEBHOOK_DEFAULTS.backoffMaxMs, maxRetryAfterMs: opts.maxRetryAfterMs ?? 24 * 3600_000 };
     this.worker = new Worker<WebhookJobData>(WEBHOOKS_QUEUE, (job) => this.process(job), {
       connection: opts.connection,
       prefix: opts.prefix,
@@ -108,7 +109,7 @@ export class WebhookDelivery {
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
     const at = new Date();
-    const timeoutMs = this.opts.timeoutMs ?? 15_000;
+    const timeoutMs = this.opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;

@@ -2,4 +2,5 @@
 export * from './delivery';
 export * from './keys';
 export * from './schemas';
+export * from './settings';
 export * from './webhooks';

@@ -11,13 +11,14 @@ import {
   type WebhookEventType,
   type WebhookJobData,
 } from './schemas';
+import { WEBHOOK_DEFAULTS } from './settings';
 
 /** Settings of {@link Webhooks}. */
 export interface WebhooksOptions {
   /** A connection for commands (not a blocking one); the queue of deliveries shares it. */
   redis: Redis;
   prefix: string;
-  /** Tries per delivery, the first included (default 12: with the default backoff, about 6 hours). */
+  /** Tries per delivery, the first included (default 12: with the default backoff, 1.4 to 2.8 hours in all). */
   attempts?: number;
   /** How long a message is kept for redelivery, and a delivery job for de-duplication (default 7 days). */
   retentionS?: number;
@@ -83,9 +84,9 @@ export class Webhooks {
 
   constructor(private readonly opts: WebhooksOptions) {
     this.keys = webhookKeys(opts.prefix);
-    this.attempts = opts.attempts ?? 12;
+    this.attempts = opts.attempts ?? WEBHOOK_DEFAULTS.attempts;
     this.retentionS = opts.retentionS ?? 7 * 86_400;
-    this.logCap = opts.logCap ?? 500;
+    this.logCap = opts.logCap ?? WEBHOOK_DEFAULTS.logLength;
     this.queue = new Queue<WebhookJobData>(WEBHOOKS_QUEUE, { connection: opts.redis, prefix: opts.prefix });
   }
 
@@ -193,6 +194,11 @@ export class Webhooks {
     const texts = await this.opts.redis.lrange(this.keys.log(endpointId), 0, opts.msgId ? -1 : limit - 1);
     const all = texts.map((t) => webhookAttemptSchema.parse(JSON.parse(t)));
     return (opts.msgId ? all.filter((a) => a.msg_id === opts.msgId) : all).slice(0, limit);
+  }
+
+  /** Whether an enabled endpoint subscribes to `type`: work that only feeds an event can be skipped when none does. */
+  async subscribed(type: WebhookEventType): Promise<boolean> {
+    return (await this.list()).some((e) => e.enabled && e.events.includes(type));
   }
 
   /**

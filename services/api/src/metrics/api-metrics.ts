@@ -1,5 +1,5 @@
 import type { LabeledSet, ModelSpec } from '@ct/core';
-import { driftReport } from '../feedback/drift-report';
+import { DriftReferences, driftReport } from '@ct/queue';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { liveQuality } from '../feedback/live-quality';
@@ -115,13 +115,14 @@ export class ApiMetrics {
       },
     });
     // One read of the quality tallies, and one drift report, per scrape fill the gauges of each.
+    const references = new DriftReferences((model, version) => sources.trainingRows(model, version));
     const quality = perScrape<QualityPoint>(() => this.servedVersions(async (spec, version) => {
       const q = await liveQuality(sources.redis, sources.redisPrefix, spec, { windowS: sources.qualityWindowS, activeVersion: version });
       const v = q.versions.find((x) => x.active);
       return { model: spec.name, version, labels: v?.feedback.n ?? 0, accuracy: v?.feedback.accuracy ?? null, coverage: v?.feedback.coverage ?? null };
     }));
     const drift = perScrape<DriftPoint>(() => this.servedVersions(async (spec, version) => {
-      const report = await driftReport(sources.redis, sources.redisPrefix, spec, version, await this.reference(spec.name, version));
+      const report = await driftReport(sources.redis, sources.redisPrefix, spec, version, await references.get(spec.name, version));
       return report.drift ? { model: spec.name, version, share: report.drift.share, drifted: report.drift.drifted } : undefined;
     }));
     const gauge = <P extends VersionPoint>(name: string, help: string, points: () => Promise<P[]>, pick: (p: P) => number | null) =>
@@ -143,21 +144,6 @@ export class ApiMetrics {
     gauge('ct_feedback_labels', 'Labels received for the served version in the quality window', quality, (q) => q.labels);
     gauge('ct_drift_share', "Share of the served version's features whose latest inputs drifted from its training rows (Evidently's tests)", drift, (d) => d.share);
     gauge('ct_drift_detected', '1 when half or more of the features drifted (the model drifts), else 0', drift, (d) => (d.drifted ? 1 : 0));
-  }
-
-  private readonly references = new Map<string, Promise<LabeledSet>>();
-
-  /** A version's training rows, read once: they never change. */
-  private reference(model: string, version: string): Promise<LabeledSet> {
-    const key = `${model}\n${version}`;
-    let reference = this.references.get(key);
-    if (!reference) {
-      // Served versions change rarely; a bound keeps retired ones from piling up.
-      if (this.references.size >= 64) this.references.clear();
-      reference = this.sources.trainingRows(model, version);
-      this.references.set(key, reference);
-    }
-    return reference;
   }
 
   /** `point` for the version each model serves now (none while Redis is down); undefined points are left out. */

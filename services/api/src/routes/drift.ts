@@ -1,26 +1,25 @@
 import { VERSION_PATTERN } from '@ct/core';
+import { driftReport, finiteOrNull } from '@ct/queue';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
-import { driftReport } from '../feedback/drift-report';
 import { parseOrThrow } from '../validate';
 
-const driftQuery = z.strictObject({
+/** Query of `GET /models/:model/drift`. */
+export const driftQuerySchema = z.strictObject({
   version: z.string().regex(VERSION_PATTERN).optional().meta({ description: 'a version that served (default: the active one)' }),
 });
 
-/** JSON has no Infinity (a category never seen in training gives an infinite chi-square): such a statistic is null, and `drifted` says the rest. */
-const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
-
 /**
  * `GET /models/:model/drift[?version=]`: the version's latest inputs against its training
- * rows, per feature and for the model (feedback/drift-report.ts).
+ * rows, per feature and for the model (@ct/queue's drift-report.ts, which the trainer's
+ * `drift.alert` shares).
  */
 export function driftHandler(deps: AppDeps, resolve: (req: Request) => ModelContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
-    const query = parseOrThrow(driftQuery, req.query, 'query');
+    const query = parseOrThrow(driftQuerySchema, req.query, 'query');
     const version = query.version ?? deps.cache.get(spec.name)?.artifact.version;
     if (!version) throw new ApiError('model_not_ready', `model ${spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
     const store = deps.cache.store(spec.name);

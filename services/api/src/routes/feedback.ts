@@ -45,7 +45,8 @@ export function feedbackHandler(deps: AppDeps, resolve: (req: Request) => ModelC
   };
 }
 
-const qualityQuery = z.strictObject({
+/** Query of `GET /models/:model/quality`. */
+export const qualityQuerySchema = z.strictObject({
   window_s: z.coerce.number().int().min(60).max(30 * 86_400).optional().meta({ description: 'the sliding window in seconds (default: CT_QUALITY_WINDOW_S)' }),
 });
 
@@ -53,7 +54,7 @@ const qualityQuery = z.strictObject({
 export function qualityHandler(deps: AppDeps, resolve: (req: Request) => ModelContext, defaultWindowS: number) {
   return async (req: Request, res: Response): Promise<void> => {
     const { spec } = resolve(req);
-    const query = parseOrThrow(qualityQuery, req.query, 'query');
+    const query = parseOrThrow(qualityQuerySchema, req.query, 'query');
     const redis = deps.queues.requireRedis();
     const active = deps.cache.get(spec.name)?.artifact.version;
     res.json(await liveQuality(redis, deps.redisPrefix, spec, { windowS: query.window_s ?? defaultWindowS, activeVersion: active }));

@@ -54,6 +54,9 @@ export const webhookEndpointSchema = z
 /** Answer of `POST /webhooks` and of a rotation: the endpoint and its signing secret, shown this once. */
 export const webhookWithSecretSchema = webhookEndpointSchema.extend({ secret: z.string().meta({ description: '`whsec_<base64>`: verify signatures with it; not shown again' }) }).meta({ id: 'webhook_endpoint_with_secret' });
 
+/** Answer of `GET /webhooks`. */
+export const webhookListSchema = z.object({ webhooks: z.array(webhookEndpointSchema) }).meta({ id: 'webhook_list' });
+
 /** Query of `GET /webhooks/:id/deliveries`. */
 export const webhookDeliveriesQuerySchema = z
   .strictObject({
@@ -64,6 +67,15 @@ export const webhookDeliveriesQuerySchema = z
 
 /** Answer of `GET /webhooks/:id/deliveries`. */
 export const webhookDeliveriesSchema = z.object({ endpoint_id: z.string(), attempts: z.array(webhookAttemptSchema) }).meta({ id: 'webhook_deliveries' });
+
+/** Answer of `POST /webhooks/:id/deliveries/:msgId/redeliver` (202): the delivery job queued. */
+export const webhookRedeliverySchema = z
+  .object({
+    endpoint_id: z.string(),
+    msg_id: z.string(),
+    job_id: z.string().meta({ description: '`<msg>.<endpoint>.r<n>`: the n-th redelivery of the message to the endpoint' }),
+  })
+  .meta({ id: 'webhook_redelivery' });
 
 /** Query of `POST /webhooks/:id/rotate-secret`: how long the old secret keeps signing. */
 export const rotateSecretQuerySchema = z
@@ -102,14 +114,14 @@ export function createWebhookHandler(deps: AppDeps) {
     const body = parseOrThrow(createWebhookRequestSchema, req.body);
     const record = await storeOf(deps).create({ url: body.url, events: body.events, description: body.description ?? null }, callerOf(req).name);
     deps.logger.info({ endpoint_id: record.id, events: record.events, by: callerOf(req).name }, 'webhook endpoint created');
-    res.status(201).set('Cache-Control', 'no-store').location(`/webhooks/${record.id}`).json({ ...view(record), secret: record.secret });
+    res.status(201).set('Cache-Control', 'no-store').location(`/webhooks/${record.id}`).json({ ...view(record), secret: record.secret } satisfies z.infer<typeof webhookWithSecretSchema>);
   };
 }
 
 /** `GET /webhooks` (admin): every endpoint, without secrets. */
 export function listWebhooksHandler(deps: AppDeps) {
   return async (_req: Request, res: Response): Promise<void> => {
-    res.json({ webhooks: (await storeOf(deps).list()).map(view) });
+    res.json({ webhooks: (await storeOf(deps).list()).map(view) } satisfies z.infer<typeof webhookListSchema>);
   };
 }
 
@@ -151,7 +163,7 @@ export function rotateWebhookSecretHandler(deps: AppDeps) {
     const record = await storeOf(deps).rotateSecret(idOf(req), query.grace_s);
     if (!record) throw notFound(idOf(req));
     deps.logger.info({ endpoint_id: record.id, by: callerOf(req).name }, 'webhook secret rotated');
-    res.set('Cache-Control', 'no-store').json({ ...view(record), secret: record.secret });
+    res.set('Cache-Control', 'no-store').json({ ...view(record), secret: record.secret } satisfies z.infer<typeof webhookWithSecretSchema>);
   };
 }
 
@@ -162,7 +174,7 @@ export function webhookDeliveriesHandler(deps: AppDeps) {
     const store = storeOf(deps);
     if (!(await store.get(idOf(req)))) throw notFound(idOf(req));
     const attempts = await store.attemptsOf(idOf(req), { ...(query.limit ? { limit: query.limit } : {}), ...(query.msg_id ? { msgId: query.msg_id } : {}) });
-    res.json({ endpoint_id: idOf(req), attempts });
+    res.json({ endpoint_id: idOf(req), attempts } satisfies z.infer<typeof webhookDeliveriesSchema>);
   };
 }
 
@@ -183,7 +195,7 @@ export function redeliverWebhookHandler(deps: AppDeps) {
         throw new ApiError('conflict', `message ${msgId} is still being delivered to ${id} (job ${out.job_id} is ${out.state})`);
       case 'queued':
         deps.logger.info({ endpoint_id: id, msg_id: msgId, job_id: out.job_id, by: callerOf(req).name }, 'webhook redelivery queued');
-        res.status(202).json({ endpoint_id: id, msg_id: msgId, job_id: out.job_id });
+        res.status(202).json({ endpoint_id: id, msg_id: msgId, job_id: out.job_id } satisfies z.infer<typeof webhookRedeliverySchema>);
     }
   };
 }

@@ -4,7 +4,7 @@
  * data dirs, a tiny fetch client and a polling `eventually`. Nothing here mocks a component.
  */
 import { DEFAULT_MODEL, fromMatrix, parseNumericCsv, type ModelSpec } from '@ct/core';
-import { ModelStore, parseModelSpec } from '@ct/registry';
+import { AcceptedJobs, ModelStore, parseModelSpec } from '@ct/registry';
 import { cleanupRedis, eventually, makeTempDir, removeDir, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -16,6 +16,7 @@ import { TrainPipeline } from '../../../trainer/src/train-pipeline';
 import { Trainer } from '../../../trainer/src/trainer';
 import { Webhooks, type JobData, type JobResult, type WebhookDeliveryOptions } from '@ct/queue';
 import { ActivationSubscriber } from '../../src/activation-subscriber';
+import type { AppDeps } from '../../src/app-deps';
 import { createServer } from '../../src/server';
 import { JobQueues } from '../../src/job-queues';
 import { ModelCache } from '../../src/model-cache';
@@ -134,6 +135,8 @@ export interface ApiHandle {
   predictionLog: PredictionLog;
   predictionIndex: PredictionIndex;
   webhooks: Webhooks;
+  /** What the server was built from (createApp(deps) builds the same Express app again). */
+  deps: AppDeps;
   close(): Promise<void>;
 }
 
@@ -175,7 +178,7 @@ export async function startApi(opts: {
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const cache = new ModelCache({ dataDir: opts.dataDir, specs: [], pollIntervalMs, logger });
-  const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: [], logger });
+  const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: [], logger, accepted: new AcceptedJobs(opts.dataDir) });
   const catalog = new ModelCatalog({ dataDir: opts.dataDir, builtIn: SPECS, pollIntervalMs, cache, queues, logger });
   const subscriber = opts.subscriber === false ? undefined : new ActivationSubscriber({ redisUrl, prefix: opts.prefix, cache, catalog, logger });
   const predictionLog = new PredictionLog(opts.dataDir, opts.predictionLog ?? true);
@@ -196,7 +199,7 @@ export async function startApi(opts: {
   const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: predictionIndex });
   const webhooks = new Webhooks({ redis: queues.redis, prefix: opts.prefix });
-  const server = createServer({
+  const deps: AppDeps = {
     dataDir: opts.dataDir,
     catalog,
     cache,
@@ -212,7 +215,8 @@ export async function startApi(opts: {
     redisPrefix: opts.prefix,
     qualityWindowS: 3600,
     webhooks,
-  });
+  };
+  const server = createServer(deps);
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => res());
@@ -229,6 +233,7 @@ export async function startApi(opts: {
     predictionLog,
     predictionIndex,
     webhooks,
+    deps,
     close: () =>
       (closing ??= (async () => {
         server.closeAllConnections();
