@@ -59,7 +59,8 @@ const TARGET_KEY = 'ours-auth';
  * The variants of our API that are measured, one after the other so that each pair compared
  * below ran minutes apart at most: the default configuration (/predict open, rate limit on
  * with a budget the load never reaches, see OurStack), auth required (the targets apply to
- * it), the rate limit off (what the limiter costs), then less logging (what logging costs).
+ * it), the rate limit off (what the limiter costs), metrics off (what counting for /metrics
+ * costs), then less logging (what logging costs).
  */
 const OUR_VARIANTS: Variant[] = [
   { key: 'ours', label: 'ours: API as configured by default (/predict open, rate limit on; LOG_LEVEL=info: one log line per request; prediction log on)', env: {} },
@@ -70,8 +71,11 @@ const OUR_VARIANTS: Variant[] = [
     auth: true,
   },
   { key: 'ours-nolimit', label: 'ours, CT_RATE_PREDICT=0 (/predict open, no rate limit)', env: { CT_RATE_PREDICT: '0' } },
+  { key: 'ours-nometrics', label: 'ours, CT_METRICS=false (/predict open, rate limit on, nothing counted for /metrics)', env: { CT_METRICS: 'false' } },
   { key: 'ours-warn', label: 'ours, LOG_LEVEL=warn (no request log lines; prediction log on)', env: { LOG_LEVEL: 'warn' } },
   { key: 'ours-quiet', label: 'ours, LOG_LEVEL=warn and CT_PREDICTION_LOG=false (diagnostic: no logging at all)', env: { LOG_LEVEL: 'warn', CT_PREDICTION_LOG: 'false' } },
+  // The first row again, last: how far two runs of one configuration land apart in this run.
+  { key: 'ours-again', label: 'ours again, as configured by default (the first row repeated: the run-to-run spread)', env: {} },
 ];
 
 export interface PredictOptions {
@@ -193,7 +197,17 @@ function costOf(rows: LoadRow[], what: string, key: string, base: string): strin
 
 /** The cost of auth and of the rate limit, and each variant's tail against the floor's. */
 function costLines(rows: LoadRow[]): string[] {
-  const lines = [costOf(rows, 'auth costs', TARGET_KEY, 'ours'), costOf(rows, 'the rate limit costs', 'ours', 'ours-nolimit')];
+  const lines = [
+    costOf(rows, 'auth costs', TARGET_KEY, 'ours'),
+    costOf(rows, 'the rate limit costs', 'ours', 'ours-nolimit'),
+    costOf(rows, 'the Prometheus metrics cost', 'ours', 'ours-nometrics'),
+  ];
+  const first = resultOf(rows, 'ours');
+  const again = resultOf(rows, 'ours-again');
+  if (first && again) {
+    const spread = (Math.abs(first.rps - again.rps) / Math.min(first.rps, again.rps)) * 100;
+    lines.push(`run-to-run spread: the default configuration measured twice in this run, ${fmt(first.rps)} and ${fmt(again.rps)} req/s (${fmt(spread, 1)} % apart); a cost above smaller than that is within noise`);
+  }
   const floor = resultOf(rows, 'floor');
   if (floor) {
     const tails = rows

@@ -34,6 +34,8 @@ const schema = z.object({
   CT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
   /** Whether each prediction is appended to `results/predictions.log`. */
   CT_PREDICTION_LOG: bool.default(true),
+  /** Whether `/metrics` is served (and requests and predictions counted for it). */
+  CT_METRICS: bool.default(true),
   /** SIGTERM: how long in-flight requests get before the server closes anyway. */
   CT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** The prediction log rotates past this size or age, and keeps this many rotated files. */
@@ -81,6 +83,8 @@ export interface ApiConfig {
   readonly logLevel: string;
   readonly reloadIntervalMs: number;
   readonly predictionLog: boolean;
+  /** Prometheus metrics on `/metrics` (CT_METRICS). */
+  readonly metrics: boolean;
   readonly shutdownTimeoutMs: number;
   readonly predictionLogRotation: { maxBytes: number; maxAgeMs: number; maxFiles: number };
   readonly tokenSecret: string | undefined;
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     logLevel: e.LOG_LEVEL,
     reloadIntervalMs: e.CT_RELOAD_INTERVAL_MS,
     predictionLog: e.CT_PREDICTION_LOG,
+    metrics: e.CT_METRICS,
     shutdownTimeoutMs: e.CT_SHUTDOWN_TIMEOUT_MS,
     predictionLogRotation: { maxBytes: e.CT_PREDICTION_LOG_MAX_BYTES, maxAgeMs: e.CT_PREDICTION_LOG_MAX_AGE_MS, maxFiles: e.CT_PREDICTION_LOG_MAX_FILES },
     tokenSecret: e.CT_TOKEN_SECRET,

@@ -54,13 +54,14 @@ async function main(): Promise<void> {
   // Who may do what: tokens hashed under the volume's (or the environment's) secret.
   let pipeline: RequestPipeline;
   let tokens: TokenStore;
-  let metrics: ApiMetrics;
+  let metrics: ApiMetrics | undefined;
   try {
     const secret = loadTokenSecret(config.dataDir, config.tokenSecret);
     const statics = staticTokensOf(config.tokens, config.dataDir);
     if (statics.file) logger.info({ file: statics.file.path }, statics.file.created ? 'no token configured: made an admin token, readable only by this user, in this file' : 'no token configured: the admin token is in this file');
     tokens = new TokenStore(queues.redis, config.redisPrefix, secret);
-    metrics = new ApiMetrics(metricsSources({ catalog, cache, queues, redisPrefix: config.redisPrefix, qualityWindowS: config.qualityWindowS }));
+    // Off (CT_METRICS=false): nothing is counted and /metrics answers 404.
+    metrics = config.metrics ? new ApiMetrics(metricsSources({ catalog, cache, queues, redisPrefix: config.redisPrefix, qualityWindowS: config.qualityWindowS })) : undefined;
     pipeline = new RequestPipeline({
       metrics,
       authenticator: new Authenticator({ secret, store: tokens, staticTokens: statics.tokens }),
