@@ -34,6 +34,13 @@ export const feedbackKeys = (prefix: string) => ({
    * message id is derived from it). Shared by the trainers, so an alert is sent once, not once each.
    */
   driftAlert: (model: string) => `${prefix}:drift:alert:${model}`,
+  /** List of a model's drift points, newest first, capped and expiring (drift-history.ts). */
+  driftHistory: (model: string) => `${prefix}:drift:history:${model}`,
+  /**
+   * Claim of one minute's drift point (SET NX, expiring): of several trainers checking in that
+   * minute, the one that sets it records the point.
+   */
+  driftHistoryClaim: (model: string, minute: number) => `${prefix}:drift:history:claim:${model}:${minute}`,
 });
 
 /** Minutes since the epoch: the tally bucket of a time in ms. */

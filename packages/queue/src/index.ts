@@ -7,5 +7,6 @@ export * from './service-env';
 export * from './settle-within';
 export * from './feedback-keys';
 export * from './drift-report';
+export * from './drift-history';
 export * from './automation-config';
 export * from './webhooks';

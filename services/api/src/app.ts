@@ -14,6 +14,8 @@ import { expressSteps } from './pipeline/express-steps';
 import { feedbackHandler, qualityHandler } from './routes/feedback';
 import { automationInfoHandler, automationUpdateHandler } from './routes/automation';
 import { driftHandler } from './routes/drift';
+import { driftHistoryHandler } from './routes/drift-history';
+import { qualitySeriesHandler } from './routes/quality-series';
 import { createTokenHandler, listTokensHandler, revokeTokenHandler } from './routes/tokens';
 import { activationsHandler } from './routes/activations';
 import { historyHandler } from './routes/history';
@@ -102,10 +104,12 @@ export function createApp(deps: AppDeps): Express {
   app.post('/models', guard('admin'), body, registerModelHandler(deps));
   app.delete('/models/:model', admin, archiveModelHandler(deps));
 
-  // The feedback loop: labels for served predictions, live quality and drift.
+  // The feedback loop: labels for served predictions, live quality and drift, now and over time.
   app.post('/models/:model/feedback', guard('feedback'), body, feedbackHandler(deps, resolve));
   app.get('/models/:model/quality', read, qualityHandler(deps, resolve, deps.qualityWindowS));
+  app.get('/models/:model/quality/series', read, qualitySeriesHandler(deps, resolve, deps.qualityWindowS));
   app.get('/models/:model/drift', read, driftHandler(deps, resolve));
+  app.get('/models/:model/drift/history', read, driftHistoryHandler(deps, resolve));
   app.get('/models/:model/automation', read, automationInfoHandler(deps, resolve));
   app.put('/models/:model/automation', admin, body, automationUpdateHandler(deps, resolve));
   // Experiment tracking: every attempt that fitted a candidate is a run (routes/runs.ts).

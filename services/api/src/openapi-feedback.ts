@@ -3,11 +3,15 @@ import type { ModelSpec } from '@ct/core';
 import { automationConfigSchema } from '@ct/queue';
 import { z } from 'zod';
 import type { ResponseHelpers } from './openapi-registry';
+import { qualitySeriesSchema } from './feedback/quality-series';
 import { driftQuerySchema } from './routes/drift';
+import { driftHistoryQuerySchema, driftHistorySchema } from './routes/drift-history';
 import { feedbackRequestSchema, qualityQuerySchema } from './routes/feedback';
+import { qualitySeriesQuerySchema } from './routes/quality-series';
 
 // The answers below are built from TypeScript types (feedback-store.ts, live-quality.ts,
-// @ct/queue's drift-report.ts), not zod schemas: their main fields are listed, the rest left open.
+// @ct/queue's drift-report.ts), not zod schemas: their main fields are listed, the rest left
+// open. The series (quality-series.ts, drift-history.ts) have theirs in their own files.
 const labelOutcomeSchema = z
   .looseObject({
     prediction_id: z.string(),
@@ -87,12 +91,30 @@ export function registerFeedbackPaths(registry: OpenAPIRegistry, specs: readonly
   });
   registry.registerPath({
     method: 'get',
+    path: '/models/{model}/quality/series',
+    operationId: 'getLiveQualitySeries',
+    tags,
+    summary: 'Live accuracy over time per version: the window in buckets of step_s seconds (at most 1,440), each with its predictions, labels, accuracy and Wilson interval',
+    request: { params, query: qualitySeriesQuerySchema },
+    responses: { 200: json(qualitySeriesSchema, 'per version, every bucket'), ...problems(404, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/models/{model}/drift',
     operationId: 'getDrift',
     tags,
     summary: "A version's latest inputs (up to 1,000) against its training rows, per feature with Evidently's tests and for the model (drift when half the features drifted)",
     request: { params, query: driftQuerySchema },
     responses: { 200: json(driftSchema, 'the drift report'), ...problems(404, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/models/{model}/drift/history',
+    operationId: 'getDriftHistory',
+    tags,
+    summary: "The model's drift over time as the trainers computed it: at most one point a minute (the active version's share of drifted features, which ones, how many inputs), the latest day kept",
+    request: { params, query: driftHistoryQuerySchema },
+    responses: { 200: json(driftHistorySchema, 'oldest first'), ...problems(404, 422, 503) },
   });
   registry.registerPath({
     method: 'get',

@@ -91,7 +91,7 @@ function operationOf(route: ServedRoute): { path: string; responses: Record<stri
 
 test('the app serves the routes this test expects to find (the walk of the router works)', () => {
   const all = routes.flatMap((r) => r.paths.map((p) => `${r.method} ${p}`));
-  expect(all).toEqual(expect.arrayContaining(['post /train', 'post /models/{model}/train', 'get /models/{model}/versions/{version}', 'post /webhooks', 'post /webhooks/{id}/deliveries/{msgId}/redeliver', 'get /models/{model}/drift']));
+  expect(all).toEqual(expect.arrayContaining(['post /train', 'post /models/{model}/train', 'get /models/{model}/versions/{version}', 'post /webhooks', 'post /webhooks/{id}/deliveries/{msgId}/redeliver', 'get /models/{model}/drift', 'get /models/{model}/drift/history', 'get /models/{model}/quality/series']));
 });
 
 test('every served route is documented, with a success answer and every code a number', () => {

@@ -102,6 +102,8 @@ maybe('/ui in a browser', () => {
     await page.click('.tabs button[data-view="charts"]');
     await page.locator('#chart-quality .uplot').waitFor({ timeout: 15_000 });
     await page.locator('#chart-gate .uplot').waitFor({ timeout: 15_000 });
+    // The drift chart reads the history the trainer records once a minute, subscribers or not (there are none here).
+    await page.locator('#chart-drift .uplot').waitFor({ timeout: 15_000 });
     await page.locator('#drift tbody tr').first().waitFor({ timeout: 15_000 });
     await shot('charts');
 
@@ -119,7 +121,7 @@ maybe('/ui in a browser', () => {
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 
-  it('with CT_AUTH_READ=open the page shows the models without a token and offers no rollback', async () => {
+  it('with CT_AUTH_READ=open the page shows the models without a token and offers no rollback; its charts show the feedback and drift given before it opened', async () => {
     const open = await startApi({ dataDir: s.dataDir, prefix: s.prefix, pollIntervalMs: 100, predictionLog: false, subscriber: false, security: { open: { predict: 'open', read: 'open' } } });
     try {
       const anon = await browser.newPage();
@@ -131,6 +133,12 @@ maybe('/ui in a browser', () => {
       await anon.getByText('Read-only: no token.').waitFor({ timeout: 15_000 });
       await anon.locator('#activations tbody tr').first().waitFor({ timeout: 15_000 });
       expect(await anon.locator('button.rollback').count()).toBe(0);
+      // The series are the API's: a page opened after the feedback shows it at once.
+      await anon.click('.tabs button[data-view="charts"]');
+      await anon.locator('#chart-quality .uplot').waitFor({ timeout: 15_000 });
+      expect(Number(await anon.locator('#chart-quality').getAttribute('data-points'))).toBeGreaterThan(0);
+      await anon.locator('#chart-drift .uplot').waitFor({ timeout: 15_000 });
+      expect(Number(await anon.locator('#chart-drift').getAttribute('data-points'))).toBeGreaterThan(0);
       await anon.close();
       expect(consoleErrors).toEqual([]);
     } finally {

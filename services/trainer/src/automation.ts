@@ -48,7 +48,7 @@ export class Automation {
       logger: Logger;
       /** Webhook event `trigger.fired` for each job queued (fire and forget); none when absent. */
       emit?: EmitWebhookEvent;
-      /** Each model's drift, checked every pass whatever its rules (`drift.alert`); none when absent. */
+      /** Each model's drift, looked at every pass whatever its rules (`drift.alert`, the drift history); none when absent. */
       drift?: DriftAlerts;
     },
   ) {

@@ -1,5 +1,5 @@
 import type { ModelSpec } from '@ct/core';
-import { DriftReferences, driftReport, feedbackKeys, type WebhookEventType } from '@ct/queue';
+import { DriftHistory, driftPointOf, DriftReferences, driftReport, feedbackKeys, type DriftReport, type WebhookEventType } from '@ct/queue';
 import type { ModelStore } from '@ct/registry';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -23,22 +23,29 @@ return 1
  */
 export type EmitWebhookEventNow = (type: WebhookEventType, data: Record<string, unknown>, key: string) => Promise<{ msg_id: string; endpoints: string[] }>;
 
-/** What one check of a model found, for logs and tests. */
-export type DriftCheck =
+/**
+ * What one check of a model found, for logs and tests; `recorded` when it also wrote the
+ * minute's point of the model's drift history.
+ */
+export type DriftCheck = (
   | { model: string; state: 'unknown'; reason: string; version?: string }
   | { model: string; state: 'clear'; version: string; share: number }
-  | { model: string; state: 'detected'; version: string; share: number; alerted: { episode: number; msg_id: string } | null };
+  | { model: string; state: 'detected'; version: string; share: number; alerted: { episode: number; msg_id: string } | null }
+) & { recorded?: true };
 
 /**
  * Watches each model's active version for input drift (the drift report `GET /models/:m/drift`
  * shows, from @ct/queue) and emits `drift.alert` when drift becomes detected: once per
  * transition, not again while it stays detected; re-armed when it clears or another version
  * becomes active. The state lives in Redis (feedbackKeys.driftAlert), shared by every trainer,
- * so several trainers send one alert, and a restarted one does not send it again.
+ * so several trainers send one alert, and a restarted one does not send it again. Once a
+ * minute per model (across trainers) a check also records a point of the model's drift history
+ * (@ct/queue's DriftHistory, served by `GET /models/:m/drift/history`), subscribers or not.
  */
 export class DriftAlerts {
   private readonly keys: ReturnType<typeof feedbackKeys>;
   private readonly references: DriftReferences;
+  private readonly history: DriftHistory;
 
   constructor(
     private readonly opts: {
@@ -48,30 +55,54 @@ export class DriftAlerts {
       storeOf: (model: string) => ModelStore;
       emit: EmitWebhookEventNow;
       /**
-       * Whether any endpoint wants `drift.alert`. A check reads up to 1,000 inputs and runs a
-       * test per feature, every automation pass, on every trainer: none is made for no one.
-       * Always, when absent.
+       * Whether any endpoint wants `drift.alert`: without one, no alert is decided, and a model
+       * is checked only when its history is due its minute's point. Always, when absent.
        */
       subscribed?: () => Promise<boolean>;
       logger: Logger;
+      /** The clock (ms), which decides each history point's minute; Date.now when absent. */
+      now?: () => number;
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
+    this.history = new DriftHistory(opts.redis, opts.prefix);
     this.references = new DriftReferences((model, version) => opts.storeOf(model).trainingRows(version));
   }
 
-  /** Computes the drift of `spec`'s active version, and alerts on a transition into drift. */
+  /**
+   * Computes the drift of `spec`'s active version when its history is due a point this minute
+   * or an endpoint subscribes to `drift.alert`; records the point, and alerts on a transition
+   * into drift.
+   */
   async check(spec: ModelSpec): Promise<DriftCheck> {
     const model = spec.name;
     const { redis, logger } = this.opts;
     const version = (await this.opts.storeOf(model).head())?.state.active;
     if (!version) return { model, state: 'unknown', reason: 'no version yet' };
-    if (this.opts.subscribed && !(await this.opts.subscribed())) return { model, state: 'unknown', version, reason: 'no endpoint subscribes to drift.alert' };
+    const at = (this.opts.now ?? Date.now)();
+    // A check reads up to 1,000 inputs and runs a test per feature, every automation pass, on
+    // every trainer: made only when the history needs its minute's point or someone wants alerts.
+    const due = await this.history.due(model, at);
+    const alerting = !this.opts.subscribed || (await this.opts.subscribed());
+    const unsubscribed = { model, state: 'unknown', version, reason: 'no endpoint subscribes to drift.alert' } as const;
+    if (!due && !alerting) return unsubscribed;
     const report = await driftReport(redis, this.opts.prefix, spec, version, await this.references.get(model, version));
     const drift = report.drift;
-    // No inputs yet (a version just activated): the state stays as it was until there are.
+    // No inputs yet (a version just activated): the state stays as it was until there are, and
+    // the minute stays unclaimed, so the first inputs make its point.
     if (!drift) return { model, state: 'unknown', version, reason: 'no inputs to compare yet' };
     logger.debug({ model, version, share: drift.share, drifted: drift.drifted, current_rows: report.current.rows }, 'drift checked');
+    const point = due ? driftPointOf(report, at) : undefined;
+    const recorded = point ? await this.history.record(model, point) : false;
+    const mark = recorded ? { recorded: true as const } : {};
+    if (!alerting) return { ...unsubscribed, ...mark };
+    return { ...(await this.alert(model, version, report)), ...mark };
+  }
+
+  /** Alerts on a transition of `report`'s drift (not null) into drift; re-arms when it cleared. */
+  private async alert(model: string, version: string, report: DriftReport): Promise<DriftCheck> {
+    const { redis, logger } = this.opts;
+    const drift = report.drift as NonNullable<DriftReport['drift']>;
     const key = this.keys.driftAlert(model);
     const [alerted, episodeText] = await redis.hmget(key, 'version', 'episode');
     if (!drift.drifted) {

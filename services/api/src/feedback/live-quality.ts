@@ -1,6 +1,7 @@
 import { wilsonInterval, type ConfidenceInterval, type FeedbackTally, type ModelSpec } from '@ct/core';
-import { feedbackKeys, minuteOf } from '@ct/queue';
+import { minuteOf } from '@ct/queue';
 import type { Redis } from 'ioredis';
+import { readMinuteTallies, sumMinutes } from './minute-tallies';
 
 /** Live quality of one class: how many labels said it, how many of those were predicted right. */
 export interface ClassQuality {
@@ -43,23 +44,13 @@ export interface QualityReport {
  * pipeline.
  */
 export async function liveQuality(redis: Redis, prefix: string, spec: ModelSpec, opts: { windowS: number; activeVersion: string | undefined; now?: number }): Promise<QualityReport> {
-  const keys = feedbackKeys(prefix);
   const now = opts.now ?? Date.now();
   const last = minuteOf(now);
   const first = minuteOf(now - opts.windowS * 1000);
-  const versions = await redis.zrangebyscore(keys.versions(spec.name), first, '+inf');
-  const pipe = redis.pipeline();
-  for (const v of versions) for (let m = first; m <= last; m++) pipe.hgetall(keys.tally(spec.name, v, m));
-  const results = versions.length > 0 ? ((await pipe.exec()) ?? []) : [];
+  const tallies = await readMinuteTallies(redis, prefix, spec.name, first, last);
   const classes = spec.target.classes;
-  const span = last - first + 1;
-  const out: VersionQuality[] = versions.map((version, vi) => {
-    const sum = new Map<string, number>();
-    for (let i = 0; i < span; i++) {
-      const [, hash] = results[vi * span + i] ?? [null, {}];
-      for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) sum.set(field, (sum.get(field) ?? 0) + Number(value));
-    }
-    const get = (f: string): number => Math.max(0, sum.get(f) ?? 0);
+  const out: VersionQuality[] = tallies.map(({ version, minutes }) => {
+    const get = sumMinutes(minutes);
     const predictions = classes.reduce((a, _c, k) => a + get(`pred:${k}`), 0);
     const tally: FeedbackTally = { n: get('n'), correct: get('correct') };
     const perClass: Record<string, ClassQuality> = {};

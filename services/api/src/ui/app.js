@@ -4,6 +4,9 @@
 // textContent only: names, reasons and ids are data, never markup.
 
 const POLL_MS = 2000;
+/** The live accuracy chart's span and bucket width (GET /models/:m/quality/series). */
+const SERIES_WINDOW_S = 6 * 3600;
+const SERIES_STEP_S = 300;
 const TOKEN_KEY = 'ct.token';
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || '',
@@ -14,9 +17,8 @@ const state = {
   data: null,
   /** Jobs this page started or was asked about, followed with GET /jobs/:id until they end. */
   jobs: new Map(),
-  /** Samples of /quality and /drift taken while the page is open: the API keeps no series. */
-  qualitySamples: [],
-  driftSamples: [],
+  /** The model's series kept by the API (live accuracy per bucket, drift per minute), read while the charts are shown. */
+  series: null,
   selectedRuns: new Set(),
   charts: {},
 };
@@ -137,17 +139,17 @@ async function loadModel(name) {
     attempt(`/models/${m}/drift`),
     attempt(`/models/${m}/runs?max_results=50`),
   ]);
-  const now = Date.now();
-  if (quality.value) {
-    state.qualitySamples.push({ t: now / 1000, model: name, versions: quality.value.versions });
-    state.qualitySamples = state.qualitySamples.slice(-500);
-  }
-  if (drift.value && drift.value.drift) {
-    state.driftSamples.push({ t: now / 1000, model: name, version: drift.value.version, share: drift.value.drift.share });
-    state.driftSamples = state.driftSamples.slice(-500);
-  }
   state.data = { name, activations, history, quality, drift, runs };
+  // The series are read only while their charts are shown: each read sums hours of tallies.
+  if (state.view === 'charts') await loadSeries(name);
   renderModel();
+}
+
+/** Reads the series the API keeps: so the charts show the past, not only what happened since the page opened. */
+async function loadSeries(name) {
+  const m = encodeURIComponent(name);
+  const [quality, drift] = await Promise.all([attempt(`/models/${m}/quality/series?window_s=${SERIES_WINDOW_S}&step_s=${SERIES_STEP_S}`), attempt(`/models/${m}/drift/history`)]);
+  state.series = { name, quality, drift };
 }
 
 async function followJobs() {
@@ -270,7 +272,7 @@ function renderModel() {
       ),
     ),
   );
-  if (d.quality.value?.window) $('#quality-note').textContent = `Sampled from /quality every ${POLL_MS / 1000} s while this page is open: each point is the accuracy of the labeled predictions in the trailing ${Math.round(d.quality.value.window.seconds / 60)} min window at that moment, per version. Nothing is stored server-side as a series. `;
+  if (d.quality.value?.window) $('#quality-table-note').textContent = `The table: the last ${Math.round(d.quality.value.window.seconds / 60)} min (/quality).`;
   const dr = d.drift.value;
   $('#drift-summary').textContent = d.drift.error
     ? `drift: ${d.drift.error.message}`
@@ -373,14 +375,17 @@ function renderJobs() {
 // ----------------------------------------------------------------------------------------
 // Charts (uPlot, served from this API's node_modules)
 
-function chart(key, container, opts, data) {
+function chart(key, container, opts, data, empty = 'no data yet') {
   const width = Math.max(320, container.clientWidth - 2 || 800);
-  const sig = JSON.stringify([width, opts.series.map((s) => s.label), data]);
+  const sig = JSON.stringify([width, opts.series.map((s) => s.label), data, empty]);
   if (state.charts[key]?.sig === sig) return;
   state.charts[key]?.plot.destroy();
   container.replaceChildren();
-  if (data[0].length === 0) {
-    container.append(el('p', { class: 'note' }, 'no data yet'));
+  // How many x values have a value to draw: what the chart shows (and what a test can read).
+  const shown = data[0].filter((_x, i) => data.slice(1).some((ys) => ys[i] !== null && ys[i] !== undefined)).length;
+  container.dataset.points = String(shown);
+  if (shown === 0) {
+    container.append(el('p', { class: 'note' }, empty));
     state.charts[key] = { sig, plot: { destroy() {} } };
     return;
   }
@@ -406,23 +411,59 @@ function renderCharts() {
     [entries.map((e) => Date.parse(e.created_at) / 1000), entries.map((e) => (e.status === 'activated' ? e.accuracy_new : null)), entries.map((e) => (e.status === 'rejected' ? e.accuracy_new : null))],
   );
 
-  const samples = state.qualitySamples.filter((s) => s.model === d.name);
-  const versions = [...new Set(samples.flatMap((s) => s.versions.filter((v) => v.feedback?.n > 0).map((v) => v.version)))].slice(-6);
+  const series = state.series?.name === d.name ? state.series : null;
+  const qs = series?.quality.value;
+  $('#chart-quality-error').textContent = series?.quality.error ? `quality series: ${series.quality.error.message}` : '';
+  // The versions that got labels in the window (the latest six), each a line; the active one
+  // (else the one with the most labels) also with its 95% interval as a band.
+  const labeled = (qs?.versions ?? []).filter((v) => v.points.some((p) => p.n > 0)).slice(-6);
+  const labels = (v) => v.points.reduce((a, p) => a + p.n, 0);
+  const banded = labeled.find((v) => v.active) ?? [...labeled].sort((a, b) => labels(b) - labels(a))[0];
+  const bandIdx = labeled.length + 1;
+  const bandColor = palette[Math.max(0, labeled.indexOf(banded)) % palette.length];
+  const times = (labeled[0]?.points ?? []).map((p) => Date.parse(p.t) / 1000);
   chart(
     'quality',
     $('#chart-quality'),
-    { scales: { y: { range: [0, 1] } }, axes: [{}, percentAxis], series: [{}, ...versions.map((v, i) => ({ label: v, stroke: palette[i % palette.length], spanGaps: true }))] },
-    [samples.map((s) => s.t), ...versions.map((v) => samples.map((s) => s.versions.find((x) => x.version === v)?.feedback?.accuracy ?? null))],
+    {
+      scales: { y: { range: [0, 1] } },
+      axes: [{}, percentAxis],
+      series: [
+        {},
+        ...labeled.map((v, i) => ({ label: v.version, stroke: palette[i % palette.length], width: 2, points: { show: true, size: 6 } })),
+        ...(banded
+          ? [
+              { label: `${banded.version} 95% high`, stroke: bandColor, width: 1, dash: [4, 4], points: { show: false } },
+              { label: `${banded.version} 95% low`, stroke: bandColor, width: 1, dash: [4, 4], points: { show: false } },
+            ]
+          : []),
+      ],
+      bands: banded ? [{ series: [bandIdx, bandIdx + 1], fill: `${bandColor}22` }] : [],
+    },
+    [
+      times,
+      ...labeled.map((v) => v.points.map((p) => p.accuracy)),
+      ...(banded ? [banded.points.map((p) => p.interval?.high ?? null), banded.points.map((p) => p.interval?.low ?? null)] : []),
+    ],
+    `no labels in the last ${SERIES_WINDOW_S / 3600} h`,
   );
 
   // One series per version: a rollback changes which version's inputs are tested.
-  const drifts = state.driftSamples.filter((s) => s.model === d.name);
-  const driftVersions = [...new Set(drifts.map((s) => s.version))].slice(-6);
+  const drifts = series?.drift.value?.points ?? [];
+  $('#chart-drift-error').textContent = series?.drift.error ? `drift history: ${series.drift.error.message}` : '';
+  const driftVersions = [...new Set(drifts.map((p) => p.version))].slice(-6);
+  const driftTimes = drifts.map((p) => Date.parse(p.t) / 1000);
   chart(
     'drift',
     $('#chart-drift'),
-    { scales: { y: { range: [0, 1] } }, axes: [{}, percentAxis], series: [{}, ...driftVersions.map((v, i) => ({ label: `${v}: share of features drifted`, stroke: palette[i % palette.length] }))] },
-    [drifts.map((s) => s.t), ...driftVersions.map((v) => drifts.map((s) => (s.version === v ? s.share : null)))],
+    {
+      // From the first point (at least an hour back) to now: uPlot would pad a lone point's range to years.
+      scales: { x: { time: true, range: () => [Math.min(driftTimes[0] ?? Infinity, Date.now() / 1000 - 3600), Date.now() / 1000 + 60] }, y: { range: [0, 1] } },
+      axes: [{}, percentAxis],
+      series: [{}, ...driftVersions.map((v, i) => ({ label: `${v}: share of features drifted`, stroke: palette[i % palette.length], points: { show: true, size: 5 } }))],
+    },
+    [driftTimes, ...driftVersions.map((v) => drifts.map((p) => (p.version === v ? p.share : null)))],
+    'no drift computed yet (a trainer records a point a minute once the active version has served)',
   );
 }
 
@@ -447,7 +488,13 @@ function showView(view) {
   state.view = view;
   for (const b of document.querySelectorAll('.tabs button')) b.classList.toggle('active', b.dataset.view === view);
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${view}`;
-  if (view === 'charts') renderCharts();
+  if (view === 'charts') {
+    renderCharts();
+    if (state.model) {
+      const name = state.model;
+      loadSeries(name).then(renderCharts, (err) => showError(err.message));
+    }
+  }
 }
 
 // ----------------------------------------------------------------------------------------
