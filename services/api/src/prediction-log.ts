@@ -64,7 +64,7 @@ function stderrOnce(): NonNullable<PredictionLogOptions['onError']> {
 /**
  * Appends one JSON line per prediction to `<dataDir>/results/predictions.log`. Writes are
  * buffered and asynchronous (sonic-boom, the writer under pino), so logging does not hold
- * up `/predict`; a line reaches the file within a second (4 KiB batches, a periodic flush),
+ * up `/predict`; a line reaches the file within a second (64 KiB batches, a periodic flush),
  * and `close()` flushes the rest.
  *
  * Lines go to the writer as bytes (sonic-boom's buffer mode), each encoded once. In its text
@@ -130,7 +130,7 @@ export class PredictionLog {
   }
 
   private open(): ByteWriter {
-    const out = new SonicBoom({ dest: this.path, sync: false, append: true, minLength: 4096, periodicFlush: 1000, contentMode: 'buffer' });
+    const out = new SonicBoom({ dest: this.path, sync: false, append: true, minLength: 64 * 1024, maxWrite: 256 * 1024, periodicFlush: 1000, contentMode: 'buffer' });
     // Without a listener an 'error' event (a full disk) would end the API; a log is not worth that.
     out.on('error', (err: Error) => this.onError(err, 'write'));
     return out as unknown as ByteWriter;

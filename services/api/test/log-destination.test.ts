@@ -1,7 +1,7 @@
 /**
- * The API's log destination gathers a turn's lines and hands them to the writer at once: every
- * line lands whole and in order, flushSync hands over what is gathered, and pino writes
- * through it.
+ * The API's log destination gathers lines and hands them to the writer 32 KiB at a time, or
+ * 100 ms after the first: every line lands whole and in order, a lone line is not held back,
+ * flushSync hands over what is gathered, and pino writes through it.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +32,14 @@ test('lines written in one turn and the next land whole and in order', async () 
   for (let i = 100; i < 150; i++) out.write(`{"n":${i}}\n`);
   await eventually(() => fileLines().length === 150, 10_000, 'all lines written');
   expect(fileLines().map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+});
+
+test('more than a hand-over of lines in one burst lands whole and in order', async () => {
+  const out = batchedLogDestination(fd);
+  const pad = 'x'.repeat(200);
+  for (let i = 0; i < 1000; i++) out.write(`{"n":${i},"pad":"${pad}"}\n`);
+  await eventually(() => fileLines().length === 1000, 10_000, 'all lines written');
+  expect(fileLines().map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
 });
 
 test('flushSync hands over the lines still gathered in this turn', () => {

@@ -8,29 +8,39 @@ export interface LogDestination {
   flushSync(): void;
 }
 
+/** Gathered text is handed to the writer once it reaches this many characters... */
+const WRITE_AT_CHARS = 32 * 1024;
+/** ...or this long after the first line of it was logged, whichever comes first. */
+const WRITE_AFTER_MS = 100;
+
 /**
- * The API's log destination: pino's asynchronous sonic-boom on `fd`, fed one string per turn
- * of the event loop rather than one per line.
+ * The API's log destination: pino's asynchronous sonic-boom on `fd`, fed 32 KiB at a time
+ * (or what 100 ms gathered) rather than one line, or one turn of the event loop, at a time.
  *
  * Measured under load on /predict (docs/benchmarks.md): sonic-boom measures the text it is
  * still gathering at every `write`, which makes V8 copy all of it into one flat string, so
  * while a write to the file was in flight each request's log line copied the up to 16 KiB of
- * lines gathered before it. Those copies were the largest allocation on the hot path, and
- * the garbage collections they caused showed in its p99. Here lines are gathered in an array
- * and joined once per turn (setImmediate), so the writer is called once per turn.
+ * lines gathered before it. Here lines are gathered in an array and joined once per hand-over.
+ * Handing over once per turn still meant a file write per turn, each a trip through libuv's
+ * thread pool (a thread woken, a write, the loop woken again): thousands a second under load,
+ * on two cores competing with the event loop itself. Gathering 32 KiB makes that tens.
  *
- * A line waits at most until the end of the turn it was logged in; `flush`, `flushSync` and
- * process exit (after pino's own exit flush of the writer) hand over what is gathered.
+ * A line waits at most 100 ms; `flush`, `flushSync` and process exit (after pino's own exit
+ * flush of the writer) hand over what is gathered.
  */
 export function batchedLogDestination(fd: number): LogDestination {
-  const out = pino.destination({ dest: fd, sync: false });
+  // sonic-boom splits what it is given into writes of maxWrite (16 KiB by default).
+  const out = pino.destination({ dest: fd, sync: false, maxWrite: 256 * 1024 });
   let lines: string[] = [];
-  let scheduled = false;
+  let chars = 0;
+  let timer: NodeJS.Timeout | undefined;
   const drain = (): void => {
-    scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (lines.length === 0) return;
     const text = lines.length === 1 ? (lines[0] as string) : lines.join('');
     lines = [];
+    chars = 0;
     try {
       out.write(text);
     } catch {
@@ -48,9 +58,12 @@ export function batchedLogDestination(fd: number): LogDestination {
   return {
     write(line: string): boolean {
       lines.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
+      chars += line.length;
+      if (chars >= WRITE_AT_CHARS) drain();
+      else if (timer === undefined) {
+        timer = setTimeout(drain, WRITE_AFTER_MS);
+        // A pending line never keeps the process alive: exit hands it over.
+        timer.unref();
       }
       return true;
     },
