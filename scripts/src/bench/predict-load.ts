@@ -59,8 +59,9 @@ const TARGET_KEY = 'ours-auth';
  * The variants of our API that are measured, one after the other so that each pair compared
  * below ran minutes apart at most: the default configuration (/predict open, rate limit on
  * with a budget the load never reaches, see OurStack), auth required (the targets apply to
- * it), the rate limit off (what the limiter costs), metrics off (what counting for /metrics
- * costs), then less logging (what logging costs).
+ * it), the rate limit off (what the limiter costs), the feedback index off (what indexing
+ * each prediction costs), metrics off (what counting for /metrics costs), then less logging
+ * (what logging costs).
  */
 const OUR_VARIANTS: Variant[] = [
   { key: 'ours', label: 'ours: API as configured by default (/predict open, rate limit on; LOG_LEVEL=info: one log line per request; prediction log on)', env: {} },
@@ -71,6 +72,7 @@ const OUR_VARIANTS: Variant[] = [
     auth: true,
   },
   { key: 'ours-nolimit', label: 'ours, CT_RATE_PREDICT=0 (/predict open, no rate limit)', env: { CT_RATE_PREDICT: '0' } },
+  { key: 'ours-nofeedback', label: 'ours, CT_FEEDBACK_INDEX=false (/predict open, rate limit on, predictions not indexed for feedback)', env: { CT_FEEDBACK_INDEX: 'false' } },
   { key: 'ours-nometrics', label: 'ours, CT_METRICS=false (/predict open, rate limit on, nothing counted for /metrics)', env: { CT_METRICS: 'false' } },
   { key: 'ours-warn', label: 'ours, LOG_LEVEL=warn (no request log lines; prediction log on)', env: { LOG_LEVEL: 'warn' } },
   { key: 'ours-quiet', label: 'ours, LOG_LEVEL=warn and CT_PREDICTION_LOG=false (diagnostic: no logging at all)', env: { LOG_LEVEL: 'warn', CT_PREDICTION_LOG: 'false' } },
@@ -200,6 +202,7 @@ function costLines(rows: LoadRow[]): string[] {
   const lines = [
     costOf(rows, 'auth costs', TARGET_KEY, 'ours'),
     costOf(rows, 'the rate limit costs', 'ours', 'ours-nolimit'),
+    costOf(rows, 'the feedback index costs', 'ours', 'ours-nofeedback'),
     costOf(rows, 'the Prometheus metrics cost', 'ours', 'ours-nometrics'),
   ];
   const first = resultOf(rows, 'ours');

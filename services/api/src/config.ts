@@ -63,6 +63,8 @@ const schema = z.object({
   /** Most jobs queued or running on one model, and of those, from one caller. */
   CT_MAX_QUEUED_PER_MODEL: z.coerce.number().int().min(1).default(100),
   CT_MAX_QUEUED_PER_CALLER: z.coerce.number().int().min(1).default(10),
+  /** Whether each prediction is indexed in Redis for feedback, live quality and drift. */
+  CT_FEEDBACK_INDEX: bool.default(true),
   /** How long a prediction can get feedback (its input is kept in Redis that long). */
   CT_FEEDBACK_RETENTION_S: z.coerce.number().int().min(60).max(90 * 86_400).default(86_400),
   /** The default sliding window of live quality. */
@@ -95,6 +97,8 @@ export interface ApiConfig {
   readonly rates: { predict: number; read: number; train: number; admin: number };
   readonly maxQueuedPerModel: number;
   readonly maxQueuedPerCaller: number;
+  /** Predictions indexed for feedback (CT_FEEDBACK_INDEX). */
+  readonly feedbackIndex: boolean;
   readonly feedbackRetentionS: number;
   readonly qualityWindowS: number;
   /** Tries of each webhook redelivery (CT_WEBHOOK_ATTEMPTS, shared with the trainer). */
@@ -130,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     rates: { predict: e.CT_RATE_PREDICT, read: e.CT_RATE_READ, train: e.CT_RATE_TRAIN, admin: e.CT_RATE_ADMIN },
     maxQueuedPerModel: e.CT_MAX_QUEUED_PER_MODEL,
     maxQueuedPerCaller: e.CT_MAX_QUEUED_PER_CALLER,
+    feedbackIndex: e.CT_FEEDBACK_INDEX,
     feedbackRetentionS: e.CT_FEEDBACK_RETENTION_S,
     qualityWindowS: e.CT_QUALITY_WINDOW_S,
     webhookAttempts: e.CT_WEBHOOK_ATTEMPTS,

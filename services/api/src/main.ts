@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   await catalog.start();
   await cache.start();
   const shutdown = new AbortController();
-  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, logger });
+  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, enabled: config.feedbackIndex, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: predictionIndex });
   // Webhook endpoints and redeliveries; the trainer delivers (its WebhookDelivery).
   const webhooks = new Webhooks({ redis: queues.redis, prefix: config.redisPrefix, attempts: config.webhookAttempts });

@@ -13,12 +13,13 @@ test('defaults: port 8000 on loopback, local Redis, ./data at the repository roo
   expect(c.logLevel).toBe('info');
   expect(c.predictionLog).toBe(true);
   expect(c.metrics).toBe(true);
+  expect(c.feedbackIndex).toBe(true);
   expect(Object.isFrozen(c)).toBe(true);
 });
 
 test('values are parsed, not coerced loosely', () => {
-  const c = loadConfig({ PORT: '0', CT_PREDICTION_LOG: 'false', CT_METRICS: 'false', CT_RELOAD_INTERVAL_MS: '250', LOG_LEVEL: 'warn' });
-  expect(c).toMatchObject({ port: 0, predictionLog: false, metrics: false, reloadIntervalMs: 250, logLevel: 'warn' });
+  const c = loadConfig({ PORT: '0', CT_PREDICTION_LOG: 'false', CT_METRICS: 'false', CT_FEEDBACK_INDEX: 'false', CT_RELOAD_INTERVAL_MS: '250', LOG_LEVEL: 'warn' });
+  expect(c).toMatchObject({ port: 0, predictionLog: false, metrics: false, feedbackIndex: false, reloadIntervalMs: 250, logLevel: 'warn' });
 });
 
 test('bad values fail with a message naming the service and each variable', () => {

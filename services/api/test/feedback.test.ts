@@ -198,3 +198,23 @@ describe('automatic rollback and retraining from feedback', () => {
     expect(['activated', 'rejected']).toContain(entry?.status);
   });
 });
+
+describe('CT_FEEDBACK_INDEX=false', () => {
+  let lone: LoneApis;
+  beforeAll(async () => {
+    lone = await startApis({ bootstrap: true, feedbackIndex: false });
+  });
+  afterAll(() => lone.close());
+
+  it('indexes no prediction: nothing is written to Redis, and feedback on an id says why it is unknown', async () => {
+    const api = lone.apis[0] as ApiHandle;
+    const answer = await api.client.post('/predict', { json: SETOSA, token: null });
+    expect(answer.status).toBe(200);
+    await api.predictionIndex.flush();
+    const keys = await api.queues.redis.keys(`${lone.prefix}:fb:*`);
+    expect(keys).toEqual([]);
+    const r = await api.client.post('/models/iris/feedback', { json: { prediction_id: answer.body.prediction_id, label: 'setosa' }, token: TEST_TOKENS.client });
+    expect(r.status).toBe(404);
+    expect(r.body.detail).toContain('CT_FEEDBACK_INDEX=false');
+  });
+});

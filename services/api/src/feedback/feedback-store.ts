@@ -87,7 +87,8 @@ export class FeedbackStore {
       if (made !== undefined && made <= now && now - made > this.opts.retentionS * 1000) {
         return { prediction_id: id, status: 'expired', http_status: 410, detail: `prediction ${id} is older than the ${this.opts.retentionS} s retention window` };
       }
-      return { prediction_id: id, status: 'not_found', http_status: 404, detail: `no prediction ${id} (made by this stack within the retention window)` };
+      const why = this.opts.index.enabled ? 'made by this stack within the retention window' : 'this API indexes no predictions: CT_FEEDBACK_INDEX=false';
+      return { prediction_id: id, status: 'not_found', http_status: 404, detail: `no prediction ${id} (${why})` };
     }
     if (p.m !== spec.name) return { prediction_id: id, status: 'not_found', http_status: 404, detail: `prediction ${id} was made by another model` };
     if (resolveClass(item.label, spec.target.classes) === undefined) {

@@ -43,7 +43,16 @@ export class PredictionIndex {
   private closed = false;
 
   constructor(
-    private readonly opts: { redis: Redis; prefix: string; retentionS: number; flushMs?: number; maxBuffered?: number; logger: Logger },
+    private readonly opts: {
+      redis: Redis;
+      prefix: string;
+      retentionS: number;
+      flushMs?: number;
+      maxBuffered?: number;
+      /** False (CT_FEEDBACK_INDEX=false): nothing is recorded, for a team that sends no feedback. */
+      enabled?: boolean;
+      logger: Logger;
+    },
   ) {
     this.keys = feedbackKeys(opts.prefix);
     this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
@@ -55,7 +64,7 @@ export class PredictionIndex {
    * counted once. Cheap: the writes happen in `flush`.
    */
   record(ids: readonly string[], model: string, version: string, rows: readonly (readonly RawValue[])[], labels: ArrayLike<number>, t: number): void {
-    if (this.closed) return;
+    if (this.closed || !this.enabled) return;
     if (this.entries.length + ids.length > (this.opts.maxBuffered ?? 50_000)) {
       this.dropped += ids.length;
       return;
@@ -154,6 +163,11 @@ export class PredictionIndex {
         return undefined;
       }
     });
+  }
+
+  /** Whether predictions are indexed at all (CT_FEEDBACK_INDEX). */
+  get enabled(): boolean {
+    return this.opts.enabled ?? true;
   }
 
   /** How many predictions were not indexed (Redis down, buffer full). */

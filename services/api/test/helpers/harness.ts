@@ -171,6 +171,8 @@ export async function startApi(opts: {
   logger?: Logger;
   /** How long predictions can get feedback (1 day by default). */
   feedbackRetentionS?: number;
+  /** CT_FEEDBACK_INDEX: false indexes no prediction. */
+  feedbackIndex?: boolean;
   /** Auth and limits; by default the TEST_TOKENS, predict open, reads required, no rate limits, caps of 1,000. */
   security?: Partial<SecuritySettings>;
 }): Promise<ApiHandle> {
@@ -196,7 +198,7 @@ export async function startApi(opts: {
     logger,
   });
   const retentionS = opts.feedbackRetentionS ?? 86_400;
-  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, logger });
+  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, enabled: opts.feedbackIndex ?? true, logger });
   const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: predictionIndex });
   const webhooks = new Webhooks({ redis: queues.redis, prefix: opts.prefix });
   const deps: AppDeps = {
@@ -332,7 +334,7 @@ export interface LoneApis {
  * served before this returns. `close` stops them and removes the volume and the keys.
  */
 export async function startApis(
-  opts: { bootstrap?: boolean; replicas?: number; security?: Partial<SecuritySettings>; feedbackRetentionS?: number; logger?: Logger } = {},
+  opts: { bootstrap?: boolean; replicas?: number; security?: Partial<SecuritySettings>; feedbackRetentionS?: number; feedbackIndex?: boolean; logger?: Logger } = {},
 ): Promise<LoneApis> {
   const dataDir = await makeTempDir();
   const prefix = uniquePrefix();
@@ -353,6 +355,7 @@ export async function startApis(
         predictionLog: false,
         ...(opts.security ? { security: opts.security } : {}),
         ...(opts.feedbackRetentionS ? { feedbackRetentionS: opts.feedbackRetentionS } : {}),
+        ...(opts.feedbackIndex === undefined ? {} : { feedbackIndex: opts.feedbackIndex }),
         ...(opts.logger ? { logger: opts.logger } : {}),
       }),
     );
