@@ -213,6 +213,21 @@ test('Redis restarted empty with a job queued behind a running one: the queued j
   expect(text.toLowerCase()).not.toMatch(/bearer|authorization/);
 
   await stack.restartRedisEmpty();
+  // Right after, before any trainer has queued it again (a record younger than 10 s is left
+  // alone): its status comes from its record, queued, not a 404.
+  const meanwhile = await stack.watch(
+    eventually(
+      async () => {
+        const r = await api.client.get(`/jobs/${encodeURIComponent(id)}`, T);
+        return r.status === 503 ? undefined : r;
+      },
+      10_000,
+      'the API reconnected',
+      100,
+    ),
+  );
+  expect(meanwhile.status).toBe(200);
+  expect(meanwhile.body).toMatchObject({ job_id: id, model: 'iris', kind: 'train', state: 'queued' });
   // Redis forgot it; the trainer queues it again from its record (it leaves a record alone for
   // its first 10 s, and looks every 5 s and on each reconnection).
   const back = await stack.watch(

@@ -79,6 +79,16 @@ export class AcceptedJobs {
     await rm(this.fileOf(queue, jobId), { force: true });
   }
 
+  /** The record of job `jobId` of `queue`, or undefined when there is none (damaged: throws). */
+  async read(queue: string, jobId: string): Promise<AcceptedJob | undefined> {
+    try {
+      return await readJsonFile(this.fileOf(queue, jobId), acceptedJobSchema);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
   /** Whether job `jobId` of `queue` still has its record. */
   async has(queue: string, jobId: string): Promise<boolean> {
     try {

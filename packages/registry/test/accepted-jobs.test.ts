@@ -28,6 +28,8 @@ test('records a job in its own file under accepted-jobs/, the whole record, with
   });
   expect(await jobs.has('train-iris', 'iris.k0123')).toBe(true);
   expect(await jobs.has('registry', 'iris.k0123')).toBe(false);
+  expect(await jobs.read('train-iris', 'iris.k0123')).toMatchObject({ job_id: 'iris.k0123', accepted_at: '2026-01-02T03:04:05.000Z', data: data(1) });
+  expect(await jobs.read('registry', 'iris.k0123')).toBeUndefined();
 });
 
 test('lists the records oldest accepted first; a record written again is replaced whole; remove is idempotent', async () => {

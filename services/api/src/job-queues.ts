@@ -11,7 +11,7 @@ import {
   type JobData,
   type RegistryJobData,
 } from '@ct/queue';
-import type { AcceptedJobs } from '@ct/registry';
+import type { AcceptedJob, AcceptedJobs } from '@ct/registry';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -209,6 +209,17 @@ export class JobQueues {
       const job = await handle.queue.getJob(jobId);
       return job && state !== 'unknown' ? { job, state } : undefined;
     });
+  }
+
+  /**
+   * The volume's record of an accepted job Redis does not hold (see AcceptedJobs): between
+   * Redis coming back empty and a trainer queuing the job again, its status comes from here.
+   */
+  async recorded(jobId: string): Promise<AcceptedJob | undefined> {
+    const model = modelOfJobId(jobId);
+    const handle = isRegistryJobId(jobId) ? this.registry : model ? this.queues.get(model) : undefined;
+    if (!handle) return undefined;
+    return this.opts.accepted.read(handle.queue.name, jobId);
   }
 
   /** Waits up to `ms` for the job to finish; true if it did (completed or failed). */

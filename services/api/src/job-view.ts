@@ -1,4 +1,5 @@
 import type { AnyJobData, AnyJobResult } from '@ct/queue';
+import type { AcceptedJob } from '@ct/registry';
 import type { Job } from 'bullmq';
 
 /** The states a client sees; BullMQ's finer states map onto them. */
@@ -21,6 +22,28 @@ export interface JobView {
 }
 
 const iso = (ms: number | undefined | null): string | null => (ms ? new Date(ms).toISOString() : null);
+
+/**
+ * The view of an accepted job known only from its record on the volume (Redis lost it, and no
+ * trainer has queued it again yet): queued, as it will be again.
+ */
+export function recordedJobView(record: AcceptedJob): JobView {
+  const data = record.data as unknown as AnyJobData;
+  return {
+    job_id: record.job_id,
+    model: data.model,
+    kind: data.kind,
+    state: 'queued',
+    progress: 0,
+    result: null,
+    error: null,
+    attempts_made: 0,
+    created_at: record.accepted_at,
+    started_at: null,
+    finished_at: null,
+    status_url: statusUrl(record.job_id),
+  };
+}
 
 /** Maps BullMQ's state names onto the four the API documents. */
 export function mapState(state: string): JobState {

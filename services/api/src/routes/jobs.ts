@@ -8,7 +8,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 import { MAX_WAIT_SECONDS, samplesToSet } from '../api-schemas';
 import type { AppDeps, ModelContext } from '../app-deps';
 import { ApiError } from '../errors/api-error';
-import { jobView, statusUrl } from '../job-view';
+import { jobView, recordedJobView, statusUrl } from '../job-view';
 import { callerOf } from '../pipeline/express-steps';
 import { actorOf } from '../security/caller';
 import { mayReadJob } from '../security/authorize';
@@ -136,10 +136,20 @@ export function resetHandler(deps: AppDeps, resolve: (req: Request) => ModelCont
 /** `GET /jobs/:id`: state, progress, result or error, timestamps. */
 export function jobStatusHandler(deps: AppDeps) {
   return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
-    const found = await deps.queues.find(req.params.id);
+    const id = req.params.id;
+    const notFound = () => new ApiError('not_found', `no job ${id.slice(0, 200)}`);
+    const found = await deps.queues.find(id);
     // Another caller's job is as absent as one that never existed: its id reveals nothing.
-    if (!found || !mayReadJob(callerOf(req), found.job.data.actor?.token_id)) throw new ApiError('not_found', `no job ${req.params.id.slice(0, 200)}`);
-    res.json(jobView(found.job, found.state));
+    if (found) {
+      if (!mayReadJob(callerOf(req), found.job.data.actor?.token_id)) throw notFound();
+      res.json(jobView(found.job, found.state));
+      return;
+    }
+    // Accepted, but Redis lost it (restarted empty) and no trainer has queued it again yet:
+    // it is not lost, and its status says so rather than a 404.
+    const record = await deps.queues.recorded(id).catch(() => undefined);
+    if (!record || !mayReadJob(callerOf(req), (record.data as { actor?: { token_id?: string | null } }).actor?.token_id)) throw notFound();
+    res.json(recordedJobView(record));
   };
 }
 
