@@ -84,7 +84,7 @@ export class AcceptedJobs {
     try {
       return await readJsonFile(this.fileOf(queue, jobId), acceptedJobSchema);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (err instanceof ArtifactError && err.kind === 'missing') return undefined;
       throw err;
     }
   }

@@ -147,7 +147,11 @@ export function jobStatusHandler(deps: AppDeps) {
     }
     // Accepted, but Redis lost it (restarted empty) and no trainer has queued it again yet:
     // it is not lost, and its status says so rather than a 404.
-    const record = await deps.queues.recorded(id).catch(() => undefined);
+    // A record that cannot be read is the trainer's to report (it lists the damaged ones).
+    const record = await deps.queues.recorded(id).catch((err: unknown) => {
+      deps.logger.warn({ job_id: id, err: (err as Error).message }, 'the record of an accepted job cannot be read');
+      return undefined;
+    });
     if (!record || !mayReadJob(callerOf(req), (record.data as { actor?: { token_id?: string | null } }).actor?.token_id)) throw notFound();
     res.json(recordedJobView(record));
   };
