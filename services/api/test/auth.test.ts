@@ -20,18 +20,13 @@ import {
   uniquePrefix,
   startApis,
   type ApiHandle,
-  type HttpResponse,
   type LoneApis,
 } from './helpers/harness';
+import { expectProblem } from './helpers/expect-answers';
 
 const SAMPLES = [0, 1, 2, 3, 4, 5].map((i) =>
   i % 2 === 0 ? { ...SETOSA, sepal_length: 5 + i / 10, label: 0 } : { sepal_length: 6.5, sepal_width: 2.8 + i / 10, petal_length: 4.6, petal_width: 1.5, label: 1 },
 );
-
-function expectProblem(r: HttpResponse, status: number, code: string): void {
-  expect({ status: r.status, code: r.body?.code }).toEqual({ status, code });
-  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-}
 
 /** A volume with iris bootstrapped by the trainer's own pipeline (no queue needed). */
 async function bootstrappedVolume(): Promise<string> {

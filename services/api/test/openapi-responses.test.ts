@@ -4,23 +4,15 @@
  * answers match the schemas the document is generated from. A real trainer and API on a fresh
  * volume (real Redis, unique prefix), bootstrapped.
  */
-import type { z } from 'zod';
 import { compareResponseSchema, trustedEvalInfoSchema } from '../src/registry-schemas';
-import { SETOSA, startStack, type HttpResponse, type Stack } from './helpers/harness';
+import { SETOSA, startStack, type Stack } from './helpers/harness';
+import { conforms } from './helpers/expect-answers';
 
 let s: Stack;
 beforeAll(async () => {
   s = await startStack();
 }, 120_000);
 afterAll(async () => s?.close());
-
-/** Parses a body with the schema the OpenAPI document publishes for it. */
-function conforms<S extends z.ZodType>(schema: S, r: HttpResponse): z.output<S> {
-  expect({ status: r.status, type: r.headers.get('content-type') }).toEqual({ status: 200, type: expect.stringMatching(/^application\/json/) });
-  const parsed = schema.safeParse(r.body);
-  if (!parsed.success) throw new Error(`body does not match its documented schema: ${parsed.error.message}\n${r.text.slice(0, 500)}`);
-  return parsed.data;
-}
 
 describe('/openapi.json', () => {
   let doc: any;

@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
 import {
   activationPageSchema,
   healthSchema,
@@ -20,6 +19,7 @@ import {
   versionPageSchema,
 } from '../src/registry-schemas';
 import { eventually, irisSamples, irisSpec, SPECS, startStack, type HttpResponse, type IrisSample, type Stack } from './helpers/harness';
+import { conforms, expectProblem } from './helpers/expect-answers';
 
 const CLASSES = irisSpec.target.classes;
 
@@ -42,19 +42,6 @@ let v1: string;
 let v2: string;
 let v3: string;
 let v4: string;
-
-/** Parses a body with the schema the OpenAPI document publishes for it: the docs match the answers. */
-function conforms<S extends z.ZodType>(schema: S, r: HttpResponse): z.output<S> {
-  expect({ status: r.status, type: r.headers.get('content-type') }).toEqual({ status: 200, type: expect.stringMatching(/^application\/json/) });
-  const parsed = schema.safeParse(r.body);
-  if (!parsed.success) throw new Error(`body does not match its documented schema: ${parsed.error.message}\n${r.text.slice(0, 500)}`);
-  return parsed.data;
-}
-
-function expectProblem(r: HttpResponse, status: number, code: string): void {
-  expect({ status: r.status, code: r.body?.code }).toEqual({ status, code });
-  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-}
 
 async function finished(r: HttpResponse): Promise<any> {
   expect({ status: r.status, body: r.text.slice(0, 300) }).toEqual({ status: 200, body: expect.any(String) });

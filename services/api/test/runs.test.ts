@@ -23,6 +23,7 @@ import {
   type HttpResponse,
   type IrisSample,
 } from './helpers/harness';
+import { conforms, expectProblem } from './helpers/expect-answers';
 
 const all = irisSamples();
 /** 7 rows of each class: activated from the bootstrap state under the default policy. */
@@ -45,23 +46,6 @@ const results: Record<string, JobResult> = {};
 
 const get = (path: string): Promise<HttpResponse> => api.client.get(path);
 const search = (query: Record<string, string | number>) => get(`/models/iris/runs?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`);
-
-/** Parses a body with the schema the OpenAPI document publishes for it. */
-function conforms<S extends z.ZodType>(schema: S, r: HttpResponse): z.output<S> {
-  expect({ status: r.status, type: r.headers.get('content-type'), text: r.status === 200 ? '' : r.text.slice(0, 400) }).toEqual({
-    status: 200,
-    type: expect.stringMatching(/^application\/json/),
-    text: '',
-  });
-  const parsed = schema.safeParse(r.body);
-  if (!parsed.success) throw new Error(`body does not match its documented schema: ${parsed.error.message}\n${r.text.slice(0, 500)}`);
-  return parsed.data;
-}
-
-function expectProblem(r: HttpResponse, status: number, code: string): void {
-  expect({ status: r.status, code: r.body?.code }).toEqual({ status, code });
-  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-}
 
 beforeAll(async () => {
   dataDir = await makeTempDir();
