@@ -1,6 +1,6 @@
 import { defaultJobOptions, jobDataSchema, REGISTRY_QUEUE, registryJobDataSchema, settleWithin, trainQueueName, type AnyJobData } from '@ct/queue';
 import type { AcceptedJob, AcceptedJobs } from '@ct/registry';
-import { Queue } from 'bullmq';
+import { Queue, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -95,6 +95,17 @@ export class AcceptedJobsReconciler {
       return this.reconcile();
     });
     return this.queued;
+  }
+
+  /**
+   * Removes the record of each job `worker` finishes: completed, or failed for good (BullMQ sets
+   * `finishedOn` only when no attempt is left, so a failure that will be retried keeps it).
+   */
+  watch(worker: Pick<Worker, 'on'>, queue: string): void {
+    worker.on('completed', (job: Job) => void this.finished(queue, job.id));
+    worker.on('failed', (job: Job | undefined) => {
+      if (job?.finishedOn) void this.finished(queue, job.id);
+    });
   }
 
   /** Removes the record of job `jobId` of `queue`, which reached a final state (completed, or failed for good). */

@@ -230,15 +230,9 @@ export class Trainer {
       ...this.opts.acceptedJobs,
     });
     this.reconciler = reconciler;
-    worker.on('failed', (job, err) => {
-      logger.error({ job_id: job?.id, model: job?.data.model, kind: job?.data.kind, err: err.message }, 'registry job failed');
-      // finishedOn is set only when no attempt is left: a retry keeps its record.
-      if (job?.finishedOn) void reconciler.finished(REGISTRY_QUEUE, job.id);
-    });
-    worker.on('completed', (job) => {
-      logger.info({ job_id: job.id, model: job.data.model, kind: job.data.kind }, 'registry job completed');
-      void reconciler.finished(REGISTRY_QUEUE, job.id);
-    });
+    worker.on('failed', (job, err) => logger.error({ job_id: job?.id, model: job?.data.model, kind: job?.data.kind, err: err.message }, 'registry job failed'));
+    worker.on('completed', (job) => logger.info({ job_id: job.id, model: job.data.model, kind: job.data.kind }, 'registry job completed'));
+    reconciler.watch(worker, REGISTRY_QUEUE);
     worker.on('error', (err) => logger.error({ err: err.message }, 'registry worker error'));
     this.registryWorker = worker;
     this.inbox = new Inbox({ dataDir: this.opts.dataDir, queue: registryQueue, whyTaken: (model) => whyModelNameTaken(this.opts.dataDir, this.catalog.map((s) => s.name), model), logger });
@@ -356,15 +350,13 @@ export class Trainer {
       worker.on('failed', (job, err) => {
         logger.error({ job_id: job?.id, model, err: err.message, attempts: job?.attemptsMade }, 'job failed');
         if (job) this.metrics.jobFinished({ model, kind: job.data.kind, outcome: 'failed', seconds: seconds(job) });
-        // finishedOn is set only when no attempt is left: a retry keeps its record.
-        if (job?.finishedOn) void this.reconciler?.finished(name, job.id);
       });
       worker.on('completed', (job) => {
         logger.info({ job_id: job.id, model, status: job.returnvalue.status }, 'job completed');
-        void this.reconciler?.finished(name, job.id);
         this.metrics.jobFinished({ model, kind: job.data.kind, outcome: job.returnvalue.status, seconds: seconds(job), violations: job.returnvalue.violations.map((v) => v.code) });
       });
       worker.on('error', (err) => logger.error({ err: err.message, model }, 'worker error'));
+      this.reconciler?.watch(worker, name);
       this.models.set(model, { queue, worker });
       if (bootstrap) {
         await queue.add('bootstrap', { kind: 'bootstrap', model, request_id: null, body_hash: '' }, { jobId: bootstrapJobId(model), removeOnComplete: true, removeOnFail: true });
