@@ -1,4 +1,4 @@
-import { webhookAttemptSchema, webhookEventTypeSchema, webhookUrlSchema, type WebhookEndpointRecord, type Webhooks } from '@ct/queue';
+import { webhookAttemptSchema, webhookEndpointRecordSchema, webhookEventTypeSchema, webhookUrlSchema, type WebhookEndpointRecord, type Webhooks } from '@ct/queue';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
@@ -34,22 +34,8 @@ export const updateWebhookRequestSchema = z
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' })
   .meta({ id: 'update_webhook_request' });
 
-/** An endpoint as the API shows it: never its secret, which only its creation and rotation answer. */
-export const webhookEndpointSchema = z
-  .object({
-    id: z.string(),
-    url: z.string(),
-    events: z.array(webhookEventTypeSchema),
-    description: z.string().nullable(),
-    enabled: z.boolean(),
-    disabled_reason: z.string().nullable(),
-    /** Until when the previous secret still signs (after a rotation), else null. */
-    previous_secret_expires_at: z.string().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
-    created_by: z.string().nullable(),
-  })
-  .meta({ id: 'webhook_endpoint' });
+/** An endpoint as the API shows it: its stored record without the secrets, which only its creation and rotation answer. */
+export const webhookEndpointSchema = webhookEndpointRecordSchema.omit({ secret: true, previous_secret: true }).meta({ id: 'webhook_endpoint' });
 
 /** Answer of `POST /webhooks` and of a rotation: the endpoint and its signing secret, shown this once. */
 export const webhookWithSecretSchema = webhookEndpointSchema.extend({ secret: z.string().meta({ description: '`whsec_<base64>`: verify signatures with it; not shown again' }) }).meta({ id: 'webhook_endpoint_with_secret' });
