@@ -201,8 +201,7 @@ export class JobQueues {
    * reading the job first could pair data from before completion with a `completed` state.
    */
   find(jobId: string): Promise<{ job: AnyJob; state: string } | undefined> {
-    const model = modelOfJobId(jobId);
-    const handle = isRegistryJobId(jobId) ? this.registry : model ? this.queues.get(model) : undefined;
+    const handle = this.handleOfJobId(jobId);
     if (!handle) return Promise.resolve(undefined);
     return this.guard(async () => {
       const state = await handle.queue.getJobState(jobId);
@@ -216,10 +215,16 @@ export class JobQueues {
    * Redis coming back empty and a trainer queuing the job again, its status comes from here.
    */
   async recorded(jobId: string): Promise<AcceptedJob | undefined> {
-    const model = modelOfJobId(jobId);
-    const handle = isRegistryJobId(jobId) ? this.registry : model ? this.queues.get(model) : undefined;
+    const handle = this.handleOfJobId(jobId);
     if (!handle) return undefined;
     return this.opts.accepted.read(handle.queue.name, jobId);
+  }
+
+  /** The queue a job id belongs to (its model's, or the registry's), from the id alone. */
+  private handleOfJobId(jobId: string): QueueHandle | undefined {
+    if (isRegistryJobId(jobId)) return this.registry;
+    const model = modelOfJobId(jobId);
+    return model ? this.queues.get(model) : undefined;
   }
 
   /** Waits up to `ms` for the job to finish; true if it did (completed or failed). */

@@ -36,7 +36,7 @@ export class PredictionIndex {
   private entries: Pending[] = [];
   private readonly mix = new Map<string, number>();
   private readonly inputs = new Map<string, string[]>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private readonly keys: ReturnType<typeof feedbackKeys>;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
@@ -55,8 +55,8 @@ export class PredictionIndex {
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
-    this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
-    this.timer.unref();
+    // Disabled, there is never anything to write.
+    this.timer = this.enabled ? setInterval(() => void this.flush(), opts.flushMs ?? 100).unref() : undefined;
   }
 
   /**
