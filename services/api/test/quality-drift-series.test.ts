@@ -6,6 +6,7 @@
  * `drift.alert`. Real Redis under a unique prefix per describe.
  */
 import { wilsonInterval } from '@ct/core';
+import pino from 'pino';
 import { feedbackKeys, minuteOf } from '@ct/queue';
 import { qualitySeriesSchema } from '../src/feedback/quality-series';
 import { driftHistorySchema } from '../src/routes/drift-history';
@@ -101,9 +102,12 @@ describe('live accuracy over time', () => {
 
 describe('drift over time', () => {
   let s: Stack;
+  /** The trainer's log lines: its skipped drift checks show its automation passes going on. */
+  const lines: { msg: string; model?: string }[] = [];
+  const skipped = () => lines.filter((l) => l.msg.startsWith('drift check skipped') && l.model === 'iris').length;
 
   beforeAll(async () => {
-    s = await startStack();
+    s = await startStack({ trainerLogger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) }) });
   }, 60_000);
   afterAll(() => s?.close());
 
@@ -116,8 +120,9 @@ describe('drift over time', () => {
     await s.api.predictionIndex.flush();
     const history = async () => driftHistorySchema.parse((await client.get('/models/iris/drift/history', { token: TEST_TOKENS.client })).body);
     await eventually(async () => (await history()).points.length > 0, 20_000, 'a drift point recorded');
-    // The trainer checks every 200 ms: a second more of passes adds no point within the minute.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The trainer checks every 200 ms: five more passes add no point within the minute.
+    const before = skipped();
+    await eventually(() => skipped() >= before + 5, 20_000, 'five more drift checks');
     const { model, retention, points } = await history();
     expect({ model, retention }).toEqual({ model: 'iris', retention: { points: 1440, seconds: 86_400 } });
     expect(new Set(points.map((p) => minuteOf(Date.parse(p.t)))).size).toBe(points.length);

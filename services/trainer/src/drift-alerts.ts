@@ -85,7 +85,10 @@ export class DriftAlerts {
     const due = await this.history.due(model, at);
     const alerting = !this.opts.subscribed || (await this.opts.subscribed());
     const unsubscribed = { model, state: 'unknown', version, reason: 'no endpoint subscribes to drift.alert' } as const;
-    if (!due && !alerting) return unsubscribed;
+    if (!due && !alerting) {
+      logger.debug({ model, version }, 'drift check skipped: the minute has its point and no endpoint subscribes');
+      return unsubscribed;
+    }
     const report = await driftReport(redis, this.opts.prefix, spec, version, await this.references.get(model, version));
     const drift = report.drift;
     // No inputs yet (a version just activated): the state stays as it was until there are, and

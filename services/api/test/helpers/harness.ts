@@ -295,10 +295,10 @@ export interface Stack {
 }
 
 /** Starts a {@link Stack}; `close` stops both and removes the volume and the Redis keys. */
-export async function startStack(opts: { models?: readonly string[] } = {}): Promise<Stack> {
+export async function startStack(opts: { models?: readonly string[]; trainerLogger?: Logger } = {}): Promise<Stack> {
   const dataDir = await makeTempDir();
   const prefix = uniquePrefix();
-  const trainer = await startTrainer({ dataDir, prefix, ...(opts.models ? { models: opts.models } : {}) });
+  const trainer = await startTrainer({ dataDir, prefix, ...(opts.models ? { models: opts.models } : {}), ...(opts.trainerLogger ? { logger: opts.trainerLogger } : {}) });
   const api = await startApi({ dataDir, prefix, pollIntervalMs: 100, predictionLog: false });
   await eventually(async () => (await api.client.get('/health')).status === 200, 30_000, 'bootstrap served');
   const stack: Stack = {
