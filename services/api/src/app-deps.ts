@@ -6,6 +6,7 @@ import type { ModelCache } from './model-cache';
 import type { ModelCatalog } from './model-catalog';
 import type { RequestPipeline } from './pipeline/request-pipeline';
 import type { PredictionLog } from './prediction-log';
+import type { RowReader } from './row-reader';
 import type { TokenStore } from '@ct/auth';
 import type { FeedbackStore } from './feedback/feedback-store';
 import type { ApiMetrics } from './metrics/api-metrics';
@@ -51,4 +52,8 @@ export interface AppDeps {
 export interface ModelContext {
   spec: ModelSpec;
   schemas: ModelSchemas;
+  /** The row schema's fast path (zod decides what it does not accept). */
+  readRow: RowReader;
+  /** The class names as JSON strings, in class order: the answer's text is written, not stringified. */
+  classNamesJson: readonly string[];
 }

@@ -2,7 +2,7 @@ import { DEFAULT_MODEL, type ModelSpec } from '@ct/core';
 import { ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArchiveRecord, type RegisteredModel } from '@ct/registry';
 import { relative } from 'node:path';
 import type { Logger } from 'pino';
-import { modelSchemas } from './api-schemas';
+import { modelContext } from './model-context';
 import type { ModelContext } from './app-deps';
 import { ApiError } from './errors/api-error';
 import type { JobQueues } from './job-queues';
@@ -187,7 +187,7 @@ export class ModelCatalog {
   private serve(m: CatalogModel): void {
     const { name } = m.spec;
     if (this.contexts.has(name)) return;
-    this.contexts.set(name, { spec: m.spec, schemas: modelSchemas(m.spec) });
+    this.contexts.set(name, modelContext(m.spec));
     this.opts.queues.addModel(name);
     void this.opts.cache.add(m.spec);
     this.changes++;

@@ -1,10 +1,14 @@
 import { randomFillSync } from 'node:crypto';
 
-/** Random bytes drawn 4 KiB at a time: one syscall per 512 ids instead of one per id. */
+/** Random bytes drawn 4 KiB at a time: one syscall per 409 ids instead of one per id. */
 const pool = Buffer.alloc(4096);
 let offset = pool.length;
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The id's first 15 characters, its time and version digit, made once per millisecond. */
+let headAt = NaN;
+let head = '';
 
 /**
  * A new prediction id: a UUID version 7 (RFC 9562), 48 bits of Unix milliseconds then 74
@@ -18,11 +22,16 @@ export function newPredictionId(now: number = Date.now()): string {
   }
   const r = offset;
   offset += 10;
-  const ms = now.toString(16).padStart(12, '0');
-  const h = (i: number): string => HEX[pool[r + i] as number] as string;
-  const ver = HEX[0x70 | ((pool[r] as number) & 0x0f)] as string;
+  if (now !== headAt) {
+    headAt = now;
+    const ms = now.toString(16).padStart(12, '0');
+    head = `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7`;
+  }
+  // One native call for the random digits; byte r's high nibble and byte r+2's two high bits
+  // give way to the version and variant.
+  const hex = pool.toString('hex', r, r + 10);
   const variant = HEX[0x80 | ((pool[r + 2] as number) & 0x3f)] as string;
-  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-${ver}${h(1)}-${variant}${h(3)}-${h(4)}${h(5)}${h(6)}${h(7)}${h(8)}${h(9)}`;
+  return `${head}${hex.slice(1, 4)}-${variant}${hex.slice(6, 8)}-${hex.slice(8)}`;
 }
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
