@@ -12,6 +12,7 @@ import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
 import { ApiMetrics, metricsSources } from './metrics/api-metrics';
 import { batchedLogDestination } from './pipeline/log-destination';
+import { cachedIsoTime } from './pipeline/request-line';
 import { FeedbackStore } from './feedback/feedback-store';
 import { PredictionIndex } from './feedback/prediction-index';
 import { Authenticator } from './security/authenticator';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   // path; lines are handed over once per turn of the event loop (see batchedLogDestination).
   // Flushed before exit.
   const logger = pino(
-    { level: config.logLevel, base: { service: 'api' }, timestamp: pino.stdTimeFunctions.isoTime },
+    { level: config.logLevel, base: { service: 'api' }, timestamp: cachedIsoTime() },
     batchedLogDestination(1),
   );
   let specs;

@@ -9,6 +9,7 @@ import { authorize, type OpenAccess } from '../security/authorize';
 import type { Caller } from '../security/caller';
 import { budgetOf, type RateHeaders, type RateLimits } from '../security/rate-limits';
 import { readJsonBody } from './json-body';
+import { requestLineWriter, type RequestLineWriter } from './request-line';
 import type { ApiMetrics } from '../metrics/api-metrics';
 
 /** A request as the pipeline tracks it from its first byte to its log line. */
@@ -41,7 +42,12 @@ export class RequestPipeline {
       /** Prometheus metrics; none in tests that do not look at them. */
       metrics?: ApiMetrics;
     },
-  ) {}
+  ) {
+    this.line = requestLineWriter(deps.logger);
+  }
+
+  /** The info line of a request that went well, written without pino's generic path (undefined: through pino). */
+  private readonly line: RequestLineWriter | undefined;
 
   /** Starts a request: its id (the caller's `X-Request-Id` when sane), echoed in the answer. */
   begin(req: IncomingMessage, res: ServerResponse): RequestState {
@@ -83,8 +89,14 @@ export class RequestPipeline {
    */
   log(state: RequestState, req: IncomingMessage, status: number, route: string, err?: unknown): void {
     const ms = performance.now() - state.started;
-    this.deps.metrics?.observeRequest(req.method ?? 'GET', route, status, ms / 1000);
-    const fields = { req: { id: state.id, method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(ms) };
+    const { method, url } = req;
+    this.deps.metrics?.observeRequest(method ?? 'GET', route, status, ms / 1000);
+    const responseTime = Math.round(ms);
+    if (this.line !== undefined && err === undefined && status < 500 && method !== undefined && url !== undefined) {
+      this.line(state.id, method, url, status, responseTime);
+      return;
+    }
+    const fields = { req: { id: state.id, method, url }, res: { statusCode: status }, responseTime };
     this.deps.logger[requestLogLevel(status, err)](err ? { ...fields, err } : fields, err ? 'request errored' : 'request completed');
   }
 }

@@ -46,7 +46,7 @@ function readRows({ spec, schemas, readRow }: ModelContext, body: unknown): Read
     const cells = readRow(body);
     raw = [cells ?? cellsOf(spec, parseOrThrow(schemas.row, body))];
   } else {
-    raw = readBatch(readRow, body as Record<string, unknown>);
+    raw = readBatch(readRow, body);
     raw ??= parseOrThrow(schemas.batch, body).records.map((r) => cellsOf(spec, r));
   }
   // Only a feature that imputes can be null here: the reader and the schemas refuse the others.
