@@ -134,16 +134,116 @@ function adoptChild(hasParent: Uint8Array, node: number, child: number, side: 'l
 }
 
 /**
- * A tree in the form prediction walks: parallel typed arrays indexed by node. For a leaf,
- * `feature` is -1 and `left` holds the offset of its class fractions in `value`, so a walk
- * needs no second lookup.
+ * Low bits of a packed child reference that hold the child's split feature. A walk then
+ * reads the row's feature and the threshold in parallel straight from the reference instead
+ * of after a load of the node's feature, one dependent load fewer per level (15-20 % off
+ * prediction, measured). Ten bits allow 1,024 features and 2^21 split nodes; a larger tree
+ * keeps its features apart (`FlatTree.splitFeature`). The width is fixed, not fitted to the
+ * feature count: shifts by a variable amount measured some 10 % slower.
+ */
+const FEATURE_BITS = 10;
+const FEATURE_MASK = (1 << FEATURE_BITS) - 1;
+/** Most split nodes a packed tree may have: the reference of the last must stay a positive int32. */
+const MAX_PACKED_SPLITS = 2 ** (31 - FEATURE_BITS);
+
+/**
+ * A tree in the form prediction walks. Split nodes are numbered apart from leaves (each kind
+ * in node order), so `split` and `child` hold split nodes only: half the bytes a walk would
+ * otherwise pull through the cache.
+ *
+ * A child reference is `~offset` for a leaf, `offset` being where its class fractions start
+ * in `value`; for split node `s` it is `(s << FEATURE_BITS) | feature` when the tree is
+ * packed (`splitFeature` null: every feature below 2^FEATURE_BITS and at most
+ * {@link MAX_PACKED_SPLITS} splits), else `s` with its feature in `splitFeature[s]`.
+ *
+ * `feature` and `threshold` are the stored arrays, indexed by node (leaves included): they
+ * keep the stored node numbering and leaf thresholds for {@link toTreeParams}.
  */
 interface FlatTree {
   readonly feature: Int32Array;
   readonly threshold: Float64Array;
-  readonly left: Int32Array;
-  readonly right: Int32Array;
+  /** Threshold of each split node. */
+  readonly split: Float64Array;
+  /** Per split node: the reference of its left child, then of its right child. */
+  readonly child: Int32Array;
+  /** Feature of each split node, for a tree too large to pack; null when packed. */
+  readonly splitFeature: Int32Array | null;
+  /** Reference of the root. */
+  readonly root: number;
   readonly value: Float64Array;
+}
+
+/**
+ * Builds the walk form of a tree from its stored arrays (leaves with feature -1 and children
+ * -1, class fractions in `value` leaf after leaf in node order).
+ */
+function compileTree(
+  feature: Int32Array,
+  threshold: Float64Array,
+  left: ArrayLike<number>,
+  right: ArrayLike<number>,
+  value: Float64Array,
+  nClasses: number,
+): FlatTree {
+  const n = feature.length;
+  // Per node: its split number, or ~offset of its class fractions for a leaf.
+  const rank = new Int32Array(n);
+  let splits = 0;
+  let leaves = 0;
+  let widest = 0;
+  for (let i = 0; i < n; i++) {
+    const f = feature[i] as number;
+    if (f === -1) {
+      rank[i] = ~(nClasses * leaves++);
+      continue;
+    }
+    rank[i] = splits++;
+    if (f > widest) widest = f;
+  }
+  const packed = widest <= FEATURE_MASK && splits <= MAX_PACKED_SPLITS;
+  const ref = (node: number): number => {
+    const r = rank[node] as number;
+    return r < 0 || !packed ? r : (r << FEATURE_BITS) | (feature[node] as number);
+  };
+  const split = new Float64Array(splits);
+  const child = new Int32Array(2 * splits);
+  const splitFeature = packed ? null : new Int32Array(splits);
+  for (let i = 0; i < n; i++) {
+    const s = rank[i] as number;
+    if (s < 0) continue;
+    split[s] = threshold[i] as number;
+    child[2 * s] = ref(left[i] as number);
+    child[2 * s + 1] = ref(right[i] as number);
+    if (splitFeature) splitFeature[s] = feature[i] as number;
+  }
+  return { feature, threshold, split, child, splitFeature, root: ref(0), value };
+}
+
+/** The stored arrays of a tree, as {@link compileTree} received them. */
+function toTreeParams(t: FlatTree, nClasses: number): TreeParams {
+  const { feature, child } = t;
+  const n = feature.length;
+  // References name split nodes and leaves by their rank; stored trees name nodes by index.
+  const splitNode: number[] = [];
+  const leafNode: number[] = [];
+  for (let i = 0; i < n; i++) (feature[i] === -1 ? leafNode : splitNode).push(i);
+  const nodeOf = (ref: number): number => {
+    if (ref < 0) return leafNode[~ref / nClasses] as number;
+    return splitNode[t.splitFeature === null ? ref >> FEATURE_BITS : ref] as number;
+  };
+  const left = new Array<number>(n);
+  const right = new Array<number>(n);
+  for (let i = 0, s = 0; i < n; i++) {
+    if (feature[i] === -1) {
+      left[i] = -1;
+      right[i] = -1;
+      continue;
+    }
+    left[i] = nodeOf(child[2 * s] as number);
+    right[i] = nodeOf(child[2 * s + 1] as number);
+    s++;
+  }
+  return { feature: Array.from(feature), threshold: Array.from(t.threshold), left, right, value: Array.from(t.value) };
 }
 
 /**
@@ -418,7 +518,7 @@ class TreeGrower {
       if (!split) {
         outFeature[id] = -1;
         outThreshold[id] = 0;
-        outLeft[id] = leaves * k;
+        outLeft[id] = -1;
         outRight[id] = -1;
         const inv = 1 / weight;
         for (let c = 0; c < k; c++) outValue[leaves * k + c] = (totals[c] as number) * inv;
@@ -445,13 +545,14 @@ class TreeGrower {
         top++;
       }
     }
-    return {
-      feature: outFeature.slice(0, nodes),
-      threshold: outThreshold.slice(0, nodes),
-      left: outLeft.slice(0, nodes),
-      right: outRight.slice(0, nodes),
-      value: outValue.slice(0, leaves * k),
-    };
+    return compileTree(
+      outFeature.slice(0, nodes),
+      outThreshold.slice(0, nodes),
+      outLeft.subarray(0, nodes),
+      outRight.subarray(0, nodes),
+      outValue.slice(0, leaves * k),
+      k,
+    );
   }
 
   /**
@@ -626,22 +727,72 @@ function swap(a: Int32Array, i: number, j: number): void {
 }
 
 /**
- * Adds one tree's leaf class fractions for every row to `out`. One tree over all rows at a
- * time keeps that tree's arrays in cache.
+ * Adds one packed tree's leaf class fractions for every row to `out`. One tree over all rows
+ * at a time keeps that tree's arrays in cache (blocks of rows through all trees measured
+ * slower: the trees then stream from memory instead).
+ *
+ * Four rows walk the tree together, and a level picks the child by arithmetic on the
+ * comparison rather than by a branch: a walk is a chain of dependent loads, and four
+ * independent chains keep the core busy where one row at a time waits on each load or on a
+ * mispredicted branch (2-2.5x faster, measured; six or eight rows no faster, and a `?:`
+ * compiles to the branch again). Each row still receives one addition per tree, so its sums
+ * come out bit for bit as a row-at-a-time walk's.
  */
-function accumulateTree(data: Float64Array, rows: number, d: number, k: number, tree: FlatTree, out: Float64Array): void {
-  const { feature, threshold, left, right, value } = tree;
-  const root = feature[0] as number;
-  for (let r = 0, base = 0, o = 0; r < rows; r++, base += d, o += k) {
-    let node = 0;
-    let f = root;
-    while (f >= 0) {
-      node = (data[base + f] as number) <= (threshold[node] as number) ? (left[node] as number) : (right[node] as number);
-      f = feature[node] as number;
+function accumulatePacked(data: Float64Array, rows: number, d: number, k: number, tree: FlatTree, out: Float64Array): void {
+  const { split, child, value, root } = tree;
+  const last = rows - 1;
+  for (let r = 0; r < rows; r += 4) {
+    // A last group of fewer than four rows repeats the last row in the missing lanes (added
+    // once). No separate loop for those rows: one that never ran in the first, cold call sent
+    // the optimized code back to the interpreter at its end, call after call (--trace-deopt).
+    const b0 = r * d;
+    const b1 = (r + 1 < rows ? r + 1 : last) * d;
+    const b2 = (r + 2 < rows ? r + 2 : last) * d;
+    const b3 = (r + 3 < rows ? r + 3 : last) * d;
+    let n0 = root;
+    let n1 = root;
+    let n2 = root;
+    let n3 = root;
+    // Leaf references are negative: the AND is negative once all four rows are in leaves.
+    while ((n0 & n1 & n2 & n3) >= 0) {
+      if (n0 >= 0) {
+        const s = n0 >> FEATURE_BITS;
+        n0 = child[2 * s + +((data[b0 + (n0 & FEATURE_MASK)] as number) > (split[s] as number))] as number;
+      }
+      if (n1 >= 0) {
+        const s = n1 >> FEATURE_BITS;
+        n1 = child[2 * s + +((data[b1 + (n1 & FEATURE_MASK)] as number) > (split[s] as number))] as number;
+      }
+      if (n2 >= 0) {
+        const s = n2 >> FEATURE_BITS;
+        n2 = child[2 * s + +((data[b2 + (n2 & FEATURE_MASK)] as number) > (split[s] as number))] as number;
+      }
+      if (n3 >= 0) {
+        const s = n3 >> FEATURE_BITS;
+        n3 = child[2 * s + +((data[b3 + (n3 & FEATURE_MASK)] as number) > (split[s] as number))] as number;
+      }
     }
-    const v = left[node] as number;
-    for (let c = 0; c < k; c++) out[o + c] = (out[o + c] as number) + (value[v + c] as number);
+    const o = r * k;
+    addLeaf(out, o, value, ~n0, k);
+    if (r + 1 < rows) addLeaf(out, o + k, value, ~n1, k);
+    if (r + 2 < rows) addLeaf(out, o + 2 * k, value, ~n2, k);
+    if (r + 3 < rows) addLeaf(out, o + 3 * k, value, ~n3, k);
   }
+}
+
+/** {@link accumulatePacked} for a tree too large to pack, one row at a time. */
+function accumulateUnpacked(data: Float64Array, rows: number, d: number, k: number, tree: FlatTree, splitFeature: Int32Array, out: Float64Array): void {
+  const { split, child, value, root } = tree;
+  for (let r = 0, base = 0; r < rows; r++, base += d) {
+    let node = root;
+    while (node >= 0) node = child[2 * node + +((data[base + (splitFeature[node] as number)] as number) > (split[node] as number))] as number;
+    addLeaf(out, r * k, value, ~node, k);
+  }
+}
+
+/** Adds the `k` class fractions at `value[v..]` to `out[o..]`. */
+function addLeaf(out: Float64Array, o: number, value: Float64Array, v: number, k: number): void {
+  for (let c = 0; c < k; c++) out[o + c] = (out[o + c] as number) + (value[v + c] as number);
 }
 
 /** A fitted forest; predicts on raw features. */
@@ -667,13 +818,19 @@ class RandomForestModel implements TrainedClassifier {
   predictProba(x: FeatureMatrix): Float64Array {
     const { rows, cols, data } = x;
     if (cols !== this.nFeatures) throw new RangeError(`model expects ${this.nFeatures} features, got ${cols}`);
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i] as number;
-      if (v !== v) throw new RangeError(`row ${floor(i / cols)} feature ${i % cols} is NaN`);
+    // `includes` compares by SameValueZero, so it finds NaN, and natively: a JS loop over every
+    // value runs unoptimized for its first few ms in a fresh process (400,000 values: 2-12 ms
+    // against about 0.6 ms, measured).
+    if (data.includes(NaN)) {
+      const i = data.findIndex((v) => v !== v);
+      throw new RangeError(`row ${floor(i / cols)} feature ${i % cols} is NaN`);
     }
     const k = this.nClasses;
     const out = new Float64Array(rows * k);
-    for (const tree of this.trees) accumulateTree(data, rows, cols, k, tree, out);
+    for (const tree of this.trees) {
+      if (tree.splitFeature === null) accumulatePacked(data, rows, cols, k, tree, out);
+      else accumulateUnpacked(data, rows, cols, k, tree, tree.splitFeature, out);
+    }
     const inv = 1 / this.trees.length;
     for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * inv;
     return out;
@@ -683,27 +840,14 @@ class RandomForestModel implements TrainedClassifier {
     return {
       n_classes: this.nClasses,
       n_features: this.nFeatures,
-      trees: this.trees.map((t) => ({
-        feature: Array.from(t.feature),
-        threshold: Array.from(t.threshold),
-        // In memory a leaf's `left` is its value offset; stored, both children are -1.
-        left: Array.from(t.left, (c, i) => (t.feature[i] === -1 ? -1 : c)),
-        right: Array.from(t.right),
-        value: Array.from(t.value),
-      })),
+      trees: this.trees.map((t) => toTreeParams(t, this.nClasses)),
     };
   }
 }
 
 /** Rebuilds the in-memory form of a validated stored tree. */
 function toFlatTree(t: TreeParams, nClasses: number): FlatTree {
-  const feature = Int32Array.from(t.feature);
-  const left = Int32Array.from(t.left);
-  let leaf = 0;
-  for (let i = 0; i < feature.length; i++) {
-    if (feature[i] === -1) left[i] = nClasses * leaf++;
-  }
-  return { feature, threshold: Float64Array.from(t.threshold), left, right: Int32Array.from(t.right), value: Float64Array.from(t.value) };
+  return compileTree(Int32Array.from(t.feature), Float64Array.from(t.threshold), t.left, t.right, Float64Array.from(t.value), nClasses);
 }
 
 /**
