@@ -101,7 +101,8 @@ export function predictRows(ctx: ModelContext, loaded: LoadedModel, body: unknow
   const predictions = new Array<RowPrediction>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const probabilities = Array.from(proba.subarray(i * k, (i + 1) * k));
-    const byClass: Record<string, number> = {};
+    // No prototype: a class named `__proto__` is a key like any other, as in the written answer.
+    const byClass = Object.create(null) as Record<string, number>;
     for (let j = 0; j < k; j++) byClass[classes[j] as string] = probabilities[j] as number;
     const label = labels[i] as number;
     const imputed = missing?.[i];
