@@ -79,7 +79,8 @@ export class PredictionIndex {
 
   /** Buffers the rows of one answer: their HSET fields, classes and inputs in their group. Cheap: the writes happen in `flush`. */
   record(ids: readonly string[], model: string, version: string, rows: readonly (readonly RawValue[])[], labels: ArrayLike<number>, t: number): void {
-    if (this.closed || !this.enabled) return;
+    // No rows, no group: every group holds at least one prediction, so a flush never sends an empty HSET.
+    if (this.closed || !this.enabled || ids.length === 0) return;
     if (this.buffered + ids.length > (this.opts.maxBuffered ?? 50_000)) {
       this.dropped += ids.length;
       return;
@@ -135,17 +136,10 @@ export class PredictionIndex {
       pipe.expireat(key, g.second + retentionS + 60);
       const minute = minuteOf(g.second * 1000);
       const tally = this.keys.tally(g.model, g.version, minute);
-      let counted = false;
-      g.counts.forEach((n, y) => {
-        if (n > 0) {
-          pipe.hincrby(tally, `pred:${y}`, n);
-          counted = true;
-        }
-      });
-      if (counted) {
-        pipe.expire(tally, retentionS);
-        pipe.zadd(this.keys.versions(g.model), 'GT', minute, g.version);
-      }
+      // `counts` is sparse: forEach visits only the classes predicted.
+      g.counts.forEach((n, y) => pipe.hincrby(tally, `pred:${y}`, n));
+      pipe.expire(tally, retentionS);
+      pipe.zadd(this.keys.versions(g.model), 'GT', minute, g.version);
       const versionKey = `${g.model}\n${g.version}`;
       const v = inputs.get(versionKey);
       if (v) v.rows.push(...g.inputs);
