@@ -1,11 +1,12 @@
 import type { LabeledSet, ModelSpec } from '@ct/core';
 import { DriftReferences, driftReport } from '@ct/queue';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { liveQuality } from '../feedback/live-quality';
 import type { JobQueues } from '../job-queues';
 import type { ModelCache } from '../model-cache';
 import type { ModelCatalog } from '../model-catalog';
+import { RequestDurations } from './request-durations';
 
 /** What the API's metrics read at scrape time. */
 export interface MetricsSources {
@@ -71,35 +72,28 @@ function perScrape<T>(compute: () => Promise<T[]>): () => Promise<T[]> {
   };
 }
 
-/** Observations buffered on the hot path, applied in one go (at scrape, or every BATCH). */
-const BATCH = 4096;
-
 /**
  * The API's Prometheus metrics (prom-client): default process metrics,
  * `http_request_duration_seconds{method,route,status_code}` by route template (never the
  * raw URL), `ct_predictions_total{model,version,class}`, and at scrape time the queue depth,
- * live accuracy and feedback coverage per model. The request and prediction counts are
- * buffered as plain numbers where they happen and applied to prom-client's objects in
- * batches, so `/predict` pays a push per request, not a label lookup.
+ * live accuracy and feedback coverage per model. `/predict` pays no prom-client label lookup:
+ * request durations are counted by {@link RequestDurations}, and predictions are counted as
+ * plain numbers per version and applied to prom-client's counter at scrape.
  */
 export class ApiMetrics {
   readonly registry = new Registry();
-  private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly httpDuration: RequestDurations;
   private readonly predictions: Counter<'model' | 'version' | 'class'>;
-  private requests: { method: string; route: string; status: number; seconds: number }[] = [];
   /** Predicted rows by `model\nversion`, counted per class index. */
   private predicted = new Map<string, { model: string; version: string; classes: readonly string[]; counts: number[] }>();
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP requests by method, route template and status code',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.httpDuration = new RequestDurations('http_request_duration_seconds', 'HTTP requests by method, route template and status code', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    // prom-client's registry reads a metric through get()/getForPromString() and reset(), which
+    // RequestDurations has; its types only name prom-client's own classes.
+    this.registry.registerMetric(this.httpDuration as unknown as Histogram);
     this.predictions = new Counter({ name: 'ct_predictions_total', help: 'Predicted rows by model, version and predicted class', labelNames: ['model', 'version', 'class'], registers });
     new Gauge({
       name: 'ct_queue_jobs',
@@ -160,13 +154,12 @@ export class ApiMetrics {
     return out;
   }
 
-  /** One finished request (buffered). */
+  /** One finished request. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.push({ method, route, status, seconds });
-    if (this.requests.length >= BATCH) this.apply();
+    this.httpDuration.observe(method, route, status, seconds);
   }
 
-  /** Predicted rows of one answer (buffered). */
+  /** Predicted rows of one answer (counted here, applied to prom-client's counter at scrape). */
   countPredictions(model: string, version: string, classes: readonly string[], labels: ArrayLike<number>): void {
     const key = `${model}\n${version}`;
     let entry = this.predicted.get(key);
@@ -181,9 +174,6 @@ export class ApiMetrics {
   }
 
   private apply(): void {
-    const requests = this.requests;
-    this.requests = [];
-    for (const r of requests) this.httpDuration.observe({ method: r.method, route: r.route, status_code: String(r.status) }, r.seconds);
     const predicted = this.predicted;
     this.predicted = new Map();
     for (const { model, version, classes, counts } of predicted.values()) {
