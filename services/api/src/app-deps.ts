@@ -5,12 +5,11 @@ import type { JobQueues } from './job-queues';
 import type { ModelCache } from './model-cache';
 import type { ModelCatalog } from './model-catalog';
 import type { RequestPipeline } from './pipeline/request-pipeline';
-import type { PredictionLog } from './prediction-log';
 import type { RowReader } from './row-reader';
 import type { TokenStore } from '@ct/auth';
 import type { FeedbackStore } from './feedback/feedback-store';
 import type { ApiMetrics } from './metrics/api-metrics';
-import type { PredictionIndex } from './feedback/prediction-index';
+import type { PredictionWriter } from './prediction-writer/prediction-writer';
 import type { Webhooks } from '@ct/queue';
 
 /** Everything the Express app needs; `main.ts` wires the real ones, tests their own. */
@@ -20,7 +19,6 @@ export interface AppDeps {
   catalog: ModelCatalog;
   cache: ModelCache;
   queues: JobQueues;
-  predictionLog: PredictionLog;
   logger: Logger;
   /** Request id, auth, rate limits, body and log line, for the predict lane and the app alike. */
   pipeline: RequestPipeline;
@@ -28,8 +26,8 @@ export interface AppDeps {
   tokens: TokenStore | undefined;
   /** Labels for served predictions (the feedback loop). */
   feedback: FeedbackStore;
-  /** Every served prediction by id, for feedback; written off the hot path. */
-  predictionIndex: PredictionIndex;
+  /** Served predictions, to the prediction log and the feedback index (written on a thread of their own). */
+  predictions: Pick<PredictionWriter, 'enabled' | 'record'>;
   /** Prometheus metrics (GET /metrics); absent in tests that do not look at them. */
   metrics?: ApiMetrics;
   /** The Redis key prefix (queues, limits, feedback). */

@@ -7,14 +7,14 @@ import { loadConfig, type ApiConfig } from './config';
 import { JobQueues } from './job-queues';
 import { ModelCache } from './model-cache';
 import { ModelCatalog } from './model-catalog';
-import { PredictionLog } from './prediction-log';
+import { PredictionWriter } from './prediction-writer/prediction-writer';
 import { createServer } from './server';
 import { RequestPipeline } from './pipeline/request-pipeline';
 import { ApiMetrics, metricsSources } from './metrics/api-metrics';
 import { batchedLogDestination } from './pipeline/log-destination';
 import { cachedIsoTime } from './pipeline/request-line';
 import { FeedbackStore } from './feedback/feedback-store';
-import { PredictionIndex } from './feedback/prediction-index';
+import { PredictionLookup } from './feedback/prediction-lookup';
 import { Authenticator } from './security/authenticator';
 import { RateLimits } from './security/rate-limits';
 import { staticTokensOf } from './security/static-tokens';
@@ -51,7 +51,6 @@ async function main(): Promise<void> {
   const queues = new JobQueues({ redisUrl: config.redisUrl, prefix: config.redisPrefix, models: [], logger, accepted: new AcceptedJobs(config.dataDir) });
   const catalog = new ModelCatalog({ dataDir: config.dataDir, builtIn: specs, pollIntervalMs: config.reloadIntervalMs, cache, queues, logger });
   const subscriber = new ActivationSubscriber({ redisUrl: config.redisUrl, prefix: config.redisPrefix, cache, catalog, logger });
-  const predictionLog = new PredictionLog(config.dataDir, config.predictionLog, config.predictionLogRotation);
   // Who may do what: tokens hashed under the volume's (or the environment's) secret.
   let pipeline: RequestPipeline;
   let tokens: TokenStore;
@@ -77,8 +76,16 @@ async function main(): Promise<void> {
   await catalog.start();
   await cache.start();
   const shutdown = new AbortController();
-  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, enabled: config.feedbackIndex, logger });
-  const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: predictionIndex });
+  // The prediction log and the feedback index, written on a thread of their own.
+  const predictions = new PredictionWriter(
+    {
+      log: config.predictionLog ? { dataDir: config.dataDir, rotation: config.predictionLogRotation } : undefined,
+      index: config.feedbackIndex ? { redisUrl: config.redisUrl, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS } : undefined,
+    },
+    { logger },
+  );
+  const lookup = new PredictionLookup({ redis: queues.redis, prefix: config.redisPrefix, enabled: config.feedbackIndex });
+  const feedback = new FeedbackStore({ redis: queues.redis, prefix: config.redisPrefix, retentionS: config.feedbackRetentionS, index: lookup });
   // Webhook endpoints and redeliveries; the trainer delivers (its WebhookDelivery).
   const webhooks = new Webhooks({ redis: queues.redis, prefix: config.redisPrefix, attempts: config.webhookAttempts });
   const server: Server = createServer({
@@ -86,13 +93,12 @@ async function main(): Promise<void> {
     catalog,
     cache,
     queues,
-    predictionLog,
     logger,
     pipeline,
     tokens,
     jobCaps: { perModel: config.maxQueuedPerModel, perCaller: config.maxQueuedPerCaller },
     feedback,
-    predictionIndex,
+    predictions,
     metrics,
     redisPrefix: config.redisPrefix,
     qualityWindowS: config.qualityWindowS,
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
       catalog.close();
       cache.close();
       subscriber.close();
-      void Promise.all([predictionLog.close(), predictionIndex.close().then(() => settleWithin(webhooks.close(), 1000)).then(() => queues.close())]).finally(() => logger.flush(() => process.exit(0)));
+      void Promise.all([predictions.close(), settleWithin(webhooks.close(), 1000).then(() => queues.close())]).finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
   };

@@ -69,7 +69,7 @@ async function serve(x: Exchange, defaultModel: string, modelInPath: string | un
   }
   const body = await pipeline.readBody(req, x.res);
   const loaded = version === null ? undefined : await deps.cache.loadVersion(model, version);
-  send(x, 200, JSON_TYPE, undefined, predict(deps, ctx, body, loaded));
+  send(x, 200, JSON_TYPE, undefined, predict(deps, ctx, body.value, body.text, loaded));
 }
 
 function refuse(x: Exchange, err: unknown): void {

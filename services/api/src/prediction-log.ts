@@ -8,9 +8,12 @@ export interface PredictionRecord {
   prediction_id: string;
   model: string;
   version: string;
-  input: unknown;
+  /** The request body as JSON text (the line's `input`; empty: none). */
+  inputJson: string;
   /** The prediction as JSON text: it is serialized once, for the answer and the log alike. */
   outputJson: string;
+  /** When it was served, Unix ms (the line's `time`); by default, when it is written. */
+  t?: number;
 }
 
 /** When the live file is rotated, and how much of the past is kept. */
@@ -62,9 +65,9 @@ function stderrOnce(): NonNullable<PredictionLogOptions['onError']> {
 }
 
 /**
- * Appends one JSON line per prediction to `<dataDir>/results/predictions.log`. Writes are
- * buffered and asynchronous (sonic-boom, the writer under pino), so logging does not hold
- * up `/predict`; a line reaches the file within a second (64 KiB batches, a periodic flush),
+ * Appends one JSON line per prediction to `<dataDir>/results/predictions.log`. It runs on the
+ * API's writer thread (PredictionWriter), off `/predict`'s event loop; writes are buffered
+ * and asynchronous (sonic-boom, the writer under pino): a line reaches the file within a second (64 KiB batches, a periodic flush),
  * and `close()` flushes the rest.
  *
  * Lines go to the writer as bytes (sonic-boom's buffer mode), each encoded once. In its text
@@ -140,11 +143,11 @@ export class PredictionLog {
   write(record: PredictionRecord): void {
     if (!this.enabled || this.closing) return;
     const now = this.now();
-    const { prediction_id, model, version, input, outputJson } = record;
+    const { prediction_id, model, version, inputJson, outputJson } = record;
     // Written field by field (the order of the object it replaces) rather than an object
-    // stringified and cut open: one string per line on the hot path, encoded once.
-    const inputJson = input === undefined ? '' : `,"input":${JSON.stringify(input)}`;
-    const line = Buffer.from(`{"time":"${this.isoTime(now)}","prediction_id":${JSON.stringify(prediction_id)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)}${inputJson},"output":${outputJson}}\n`);
+    // stringified and cut open: one string per line, encoded once.
+    const input = inputJson === '' ? '' : `,"input":${inputJson}`;
+    const line = Buffer.from(`{"time":"${this.isoTime(record.t ?? now)}","prediction_id":${JSON.stringify(prediction_id)},"model":${JSON.stringify(model)},"version":${JSON.stringify(version)}${input},"output":${outputJson}}\n`);
     const size = line.length;
     // A line that would overfill the file, or arrives once it is too old, starts the next one.
     const full = this.bytes > 0 && (this.bytes + size > this.maxBytes || now - this.startedAt >= this.maxAgeMs);

@@ -58,7 +58,7 @@ async function serve(rows: IrisRow[]): Promise<string> {
     expect(r.status).toBe(200);
     version = r.body.model_version;
   }
-  await api.predictionIndex.flush();
+  await api.predictions.flush();
   return version;
 }
 

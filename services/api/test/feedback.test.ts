@@ -43,7 +43,7 @@ describe('feedback on predictions, two replicas', () => {
     expect(new Set(ids).size).toBe(3);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // The index is written off the hot path: flushed within a moment.
-    await one.predictionIndex.flush();
+    await one.predictions.flush();
     const first = await two.client.post('/models/iris/feedback', { json: { prediction_id: ids[0], label: 'setosa' }, token: TEST_TOKENS.client });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ status: 'recorded', label: 'setosa', predicted: 'setosa', correct: true });
@@ -58,7 +58,7 @@ describe('feedback on predictions, two replicas', () => {
 
   it('answers a batch per item: recorded, unknown (404), expired (410), invalid label (422)', async () => {
     const p = await one.client.post('/predict', { json: SETOSA, token: null });
-    await one.predictionIndex.flush();
+    await one.predictions.flush();
     const expired = newPredictionId(Date.now() - 3_600_000);
     const r = await two.client.post('/models/iris/feedback', {
       json: { items: [{ prediction_id: p.body.prediction_id, label: 'setosa' }, { prediction_id: newPredictionId(), label: 0 }, { prediction_id: expired, label: 0 }, { prediction_id: p.body.prediction_id, label: 'daisy' }] },
@@ -87,7 +87,7 @@ describe('feedback on predictions, two replicas', () => {
   it('reports live quality per version: accuracy with its interval, per-class recall, coverage and class mix', async () => {
     const labeled = rows.filter((_, i) => i % 10 === 0).slice(0, 15);
     const answers = await Promise.all(labeled.map((r) => one.client.post('/predict', { json: features(r), token: null })));
-    await one.predictionIndex.flush();
+    await one.predictions.flush();
     const items = answers.map((a, i) => ({ prediction_id: a.body.prediction_id as string, label: (labeled[i] as { label: number }).label }));
     expect((await one.client.post('/models/iris/feedback', { json: { items }, token: TEST_TOKENS.client })).body.recorded).toBe(15);
     const q = await two.client.get('/models/iris/quality', { token: TEST_TOKENS.client });
@@ -120,7 +120,7 @@ describe('drift of the inputs against the training rows', () => {
     expect(empty.body).toMatchObject({ current: { rows: 0 }, drift: null });
     // Inputs like the training rows: no drift. Then only setosas: petals drift.
     await api.client.post('/predict', { json: { records: rows.map(features) }, token: null });
-    await api.predictionIndex.flush();
+    await api.predictions.flush();
     const same = await api.client.get('/models/iris/drift');
     // The bootstrap trains on 80 % of the bundled rows (the rest judge candidates).
     expect(same.body.reference.rows).toBe(120);
@@ -128,7 +128,7 @@ describe('drift of the inputs against the training rows', () => {
     expect(same.body.features.map((f: { test: string }) => f.test)).toEqual(['ks', 'ks', 'ks', 'ks']);
     expect(same.body.drift.drifted).toBe(false);
     await api.client.post('/predict', { json: { records: Array.from({ length: 400 }, () => SETOSA) }, token: null });
-    await api.predictionIndex.flush();
+    await api.predictions.flush();
     const shifted = await api.client.get('/models/iris/drift');
     expect(shifted.body.current.rows).toBe(550);
     const petal = shifted.body.features.find((f: { feature: string }) => f.feature === 'petal_length');
@@ -153,7 +153,7 @@ describe('automatic rollback and retraining from feedback', () => {
   async function predictAndLabel(sample: typeof rows, truthful: boolean): Promise<string> {
     const { client } = stack.api;
     const answers = await Promise.all(sample.map((r) => client.post('/predict', { json: features(r), token: null })));
-    await stack.api.predictionIndex.flush();
+    await stack.api.predictions.flush();
     const version = answers[0]?.body.model_version as string;
     const items = answers.map((a) => ({ prediction_id: a.body.prediction_id as string, label: truthful ? a.body.prediction : (a.body.prediction + 1) % 3 }));
     const r = await client.post('/models/iris/feedback', { json: { items }, token: TEST_TOKENS.client });
@@ -210,7 +210,7 @@ describe('CT_FEEDBACK_INDEX=false', () => {
     const api = lone.apis[0] as ApiHandle;
     const answer = await api.client.post('/predict', { json: SETOSA, token: null });
     expect(answer.status).toBe(200);
-    await api.predictionIndex.flush();
+    await api.predictions.flush();
     const keys = await api.queues.redis.keys(`${lone.prefix}:fb:*`);
     expect(keys).toEqual([]);
     const r = await api.client.post('/models/iris/feedback', { json: { prediction_id: answer.body.prediction_id, label: 'setosa' }, token: TEST_TOKENS.client });

@@ -31,7 +31,7 @@ test('the API exports request durations by route template, predictions by class,
   await client.get(`/models/iris/versions/${version}`);
   await client.get('/models/iris/versions/v9.0-000000');
   await client.get('/no/such/path/at-all');
-  await stack.api.predictionIndex.flush();
+  await stack.api.predictions.flush();
   await client.post('/models/iris/feedback', { json: { prediction_id: p.body.predictions[0].prediction_id, label: 'setosa' }, token: TEST_TOKENS.client });
 
   const r = await client.get('/metrics', { token: null });

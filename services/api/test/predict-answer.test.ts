@@ -34,8 +34,7 @@ function setUp(spec: ModelSpec, proba: readonly number[], fittedOn?: readonly (r
   const logged: string[] = [];
   const deps = {
     cache: { get: () => loaded },
-    predictionIndex: { record: () => undefined },
-    predictionLog: { write: (r: { outputJson: string }) => logged.push(r.outputJson) },
+    predictions: { enabled: true, record: (r: { outputJson: string }) => logged.push(r.outputJson) },
   } as unknown as AppDeps;
   return { deps, loaded, logged };
 }
@@ -56,7 +55,7 @@ describe.each([
 
   it('a single row: the text says what the objects say, with its id first', () => {
     const { deps, loaded, logged } = setUp(spec, probabilities);
-    const text = predict(deps, ctx, irisRow);
+    const text = predict(deps, ctx, irisRow, undefined);
     const answer = JSON.parse(text) as Record<string, unknown>;
     const [objects] = predictRows(ctx, loaded, irisRow).predictions;
     expect(answer).toEqual({ prediction_id: answer.prediction_id, model: spec.name, model_version: 'v7.0-abcdef', ...objects });
@@ -71,7 +70,7 @@ describe.each([
   it('a batch: each row with its own id, as the objects say', () => {
     const { deps, loaded } = setUp(spec, [0.25, 0.5, 0.25]);
     const body = { records: [irisRow, { ...irisRow, sepal_length: 7.0 }, irisRow] };
-    const answer = JSON.parse(predict(deps, ctx, body)) as { predictions: Record<string, unknown>[] };
+    const answer = JSON.parse(predict(deps, ctx, body, undefined)) as { predictions: Record<string, unknown>[] };
     const objects = predictRows(ctx, loaded, body).predictions;
     expect(answer).toEqual({ model: spec.name, model_version: 'v7.0-abcdef', predictions: objects.map((o, i) => ({ ...o, prediction_id: answer.predictions[i]?.prediction_id })) });
     expect(new Set(answer.predictions.map((p) => p.prediction_id)).size).toBe(3);
@@ -89,7 +88,7 @@ test('the text is the JSON the objects stringify to (names JSON keeps in order)'
   const { deps, loaded, logged } = setUp(spec, [0.1, 0.2, 0.7], training);
   // bill_length_mm imputes: the answer names it.
   const row = { island: 'Dream', bill_depth_mm: 18.0, flipper_length_mm: 190, body_mass_g: 3700, sex: 'female' };
-  predict(deps, ctx, row);
+  predict(deps, ctx, row, undefined);
   const [objects] = predictRows(ctx, loaded, row).predictions;
   expect(objects?.imputed).toEqual(['bill_length_mm']);
   expect(logged[0]).toBe(JSON.stringify(objects));

@@ -8,6 +8,7 @@ import { cleanupRedis, TEST_REDIS_URL, uniquePrefix } from '@ct/testing';
 import pino from 'pino';
 import { newPredictionId } from '../src/feedback/prediction-id';
 import { PredictionIndex } from '../src/feedback/prediction-index';
+import { PredictionLookup } from '../src/feedback/prediction-lookup';
 
 const prefix = uniquePrefix();
 const redis = createRedisConnection(TEST_REDIS_URL, 'producer', 'prediction-index-test');
@@ -30,7 +31,7 @@ test('one flush writes every recorded prediction, count and input, grouped by ve
   const sent: { id: string; v: string; x: (number | string | null)[]; y: number; t: number }[] = [];
   const send = (v: string, rows: (number | string | null)[][], ys: number[], t: number): void => {
     const ids = rows.map(() => newPredictionId(t));
-    index.record(ids, 'iris', v, rows, Int32Array.from(ys), t);
+    index.record(ids, 'iris', v, rows.map((x) => JSON.stringify(x)), Int32Array.from(ys), t);
     rows.forEach((x, i) => sent.push({ id: ids[i] as string, v, x, y: ys[i] as number, t }));
   };
   send('v1.0-aaaaaa', [[5.1, 3.5, 1.4, 0.2]], [0], t0);
@@ -58,6 +59,7 @@ test('one flush writes every recorded prediction, count and input, grouped by ve
     [6.0, 2.9, 4.5, 1.5],
     [5.1, 3.5, 1.4, 0.2],
   ]);
-  expect(await index.lookup(sent.map((p) => p.id))).toEqual(sent.map((p) => ({ m: 'iris', v: p.v, x: p.x, y: p.y, t: p.t })));
+  // What feedback reads back.
+  expect(await new PredictionLookup({ redis, prefix }).lookup(sent.map((p) => p.id))).toEqual(sent.map((p) => ({ m: 'iris', v: p.v, x: p.x, y: p.y, t: p.t })));
   await index.close();
 });

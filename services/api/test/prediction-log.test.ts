@@ -22,7 +22,7 @@ const record = (i: number) => ({
   prediction_id: `p-${String(i).padStart(6, '0')}`,
   model: 'iris',
   version: 'v1.0-47d98c',
-  input: { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+  inputJson: '{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}',
   outputJson: `{"prediction":${i % 3}}`,
 });
 
@@ -153,7 +153,7 @@ test('no line is lost, repeated, split or reordered across many rotations under 
   for (let i = 0; i < 1000; i++) log.write(record(i));
   // And lines of several sizes after a yield, some larger than a file.
   await new Promise((r) => setImmediate(r));
-  const big = { ...record(1000), input: { blob: 'x'.repeat(5000) } };
+  const big = { ...record(1000), inputJson: JSON.stringify({ blob: 'x'.repeat(5000) }) };
   log.write(big);
   for (let i = 1001; i < 1100; i++) log.write(record(i));
   await log.close();

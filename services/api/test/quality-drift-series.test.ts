@@ -30,7 +30,7 @@ describe('live accuracy over time', () => {
     const rows = samples.filter((_, i) => i % 12 === 0).slice(0, 12);
     const predicted = await client.post('/predict', { json: { records: rows.map(features) }, token: null });
     expect(predicted.status).toBe(200);
-    await lone.api.predictionIndex.flush();
+    await lone.api.predictions.flush();
     // 9 labels say the predicted class, 3 say another one: 9 right of 12, whatever the model got right.
     const preds = predicted.body.predictions as { prediction_id: string; prediction: number }[];
     const items = preds.map((p, i) => ({ prediction_id: p.prediction_id, label: i < 9 ? p.prediction : (p.prediction + 1) % 3 }));
@@ -117,7 +117,7 @@ describe('drift over time', () => {
     // Rows far from any iris flower: every feature drifts.
     const far = Array.from({ length: 60 }, (_, i) => ({ sepal_length: 15 + (i % 11), sepal_width: 15 + ((i * 3) % 11), petal_length: 15 + ((i * 7) % 11), petal_width: 15 + ((i * 5) % 11) }));
     const version = (await client.post('/predict', { json: { records: far }, token: null })).body.model_version as string;
-    await s.api.predictionIndex.flush();
+    await s.api.predictions.flush();
     const history = async () => driftHistorySchema.parse((await client.get('/models/iris/drift/history', { token: TEST_TOKENS.client })).body);
     await eventually(async () => (await history()).points.length > 0, 20_000, 'a drift point recorded');
     // The trainer checks every 200 ms: five more passes add no point within the minute.

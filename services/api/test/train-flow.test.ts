@@ -495,7 +495,7 @@ describe('prediction log', () => {
   it('every served prediction is a JSON line with its id, model, version, input and output', async () => {
     const r = await api.client.post('/predict', { json: { records: [SETOSA, SETOSA] } });
     expect(r.status).toBe(200);
-    await api.predictionLog.close(); // flushes; last test of the file
+    await api.predictions.close(); // flushes; last test of the file
     const text = readFileSync(join(dataDir, 'results', 'predictions.log'), 'utf8');
     const bad = text
       .trim()

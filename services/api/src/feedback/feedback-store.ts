@@ -1,7 +1,7 @@
 import { resolveClass, type ModelSpec } from '@ct/core';
 import { feedbackKeys, minuteOf, type Actor } from '@ct/queue';
 import type { Redis } from 'ioredis';
-import type { IndexedPrediction, PredictionIndex } from './prediction-index';
+import type { IndexedPrediction, PredictionLookup } from './prediction-lookup';
 import { predictionIdTime } from './prediction-id';
 
 /** One label for one prediction, as a client sends it: the class by name or by index. */
@@ -32,7 +32,7 @@ export class FeedbackStore {
   private readonly keys: ReturnType<typeof feedbackKeys>;
 
   constructor(
-    private readonly opts: { redis: Redis; prefix: string; retentionS: number; index: PredictionIndex; now?: () => number },
+    private readonly opts: { redis: Redis; prefix: string; retentionS: number; index: PredictionLookup; now?: () => number },
   ) {
     this.keys = feedbackKeys(opts.prefix);
   }

@@ -1,22 +1,5 @@
-import type { RawValue } from '@ct/core';
 import { feedbackKeys, minuteOf, RECENT_INPUTS } from '@ct/queue';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import { predictionIdTime } from './prediction-id';
-
-/** A served prediction as the index keeps it: enough to turn a label into a training row. */
-export interface IndexedPrediction {
-  /** model */
-  m: string;
-  /** version */
-  v: string;
-  /** the row's cells in the spec's feature order (null: missing, imputed) */
-  x: RawValue[];
-  /** predicted class index */
-  y: number;
-  /** when, Unix ms */
-  t: number;
-}
 
 /**
  * The buffered predictions of one version in one second: the HSET fields of that second's
@@ -36,6 +19,9 @@ interface Group {
   readonly inputs: string[];
 }
 
+/** Longest the first connection is waited for before buffered predictions may be dropped. */
+const FIRST_CONNECT_WAIT_MS = 5000;
+
 /** Most time between two flushes by default: short, so that each flush is a short pause. */
 const DEFAULT_FLUSH_MS = 20;
 
@@ -43,11 +29,11 @@ const DEFAULT_FLUSH_MS = 20;
  * Every prediction by id in Redis (shared by every API replica, kept for the retention
  * window), so feedback finds its input without a scan of the log and without the client
  * sending it again; plus each version's class mix per minute and its latest inputs (for
- * drift). Off the hot path: `record` only buffers; a timer writes the buffer in one pipeline
- * every `flushMs` (20 ms by default: a flush costs the event loop time in proportion to what
- * it sends, and at 100 ms one under load held every request up for about 3 ms, which showed
- * in /predict's p99). While Redis is down the buffer is dropped (counted and logged): a
- * prediction is never held up or refused for its index, and feedback on it gets a 404.
+ * drift). It runs on the API's writer thread (PredictionWriter), with a connection of its
+ * own: `record` only buffers; a timer writes the buffer in one pipeline every `flushMs` (20 ms
+ * by default, so each flush is short). While Redis is down the buffer is dropped (counted and
+ * logged): a prediction is never held up or refused for its index, and feedback on it gets a
+ * 404. Read back by PredictionLookup.
  */
 export class PredictionIndex {
   private groups = new Map<string, Group>();
@@ -59,6 +45,9 @@ export class PredictionIndex {
   private flushing: Promise<void> | undefined;
   private dropped = 0;
   private closed = false;
+  /** The connection has been ready at least once (or was waited for long enough). */
+  private connected = false;
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly opts: {
@@ -69,16 +58,22 @@ export class PredictionIndex {
       maxBuffered?: number;
       /** False (CT_FEEDBACK_INDEX=false): nothing is recorded, for a team that sends no feedback. */
       enabled?: boolean;
-      logger: Logger;
+      /** Told when predictions are dropped (Redis down, a failed write). */
+      logger: { warn(fields: Record<string, unknown>, msg: string): void };
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
-    // Disabled, there is never anything to write.
-    this.timer = this.enabled ? setInterval(() => void this.flush(), opts.flushMs ?? DEFAULT_FLUSH_MS).unref() : undefined;
+    // Disabled, there is never anything to write. A tick finding a flush under way, or the
+    // first connection still being made, leaves the buffer to a later one.
+    if (this.enabled) void this.firstConnection();
+    this.timer = this.enabled ? setInterval(() => this.tick(), opts.flushMs ?? DEFAULT_FLUSH_MS).unref() : undefined;
   }
 
-  /** Buffers the rows of one answer: their HSET fields, classes and inputs in their group. Cheap: the writes happen in `flush`. */
-  record(ids: readonly string[], model: string, version: string, rows: readonly (readonly RawValue[])[], labels: ArrayLike<number>, t: number): void {
+  /**
+   * Buffers the rows of one answer: their HSET fields, classes and inputs in their group.
+   * `cells` holds each row's cells in feature order as JSON. Cheap: the writes happen in `flush`.
+   */
+  record(ids: readonly string[], model: string, version: string, cells: readonly string[], labels: ArrayLike<number>, t: number): void {
     // No rows, no group: every group holds at least one prediction, so a flush never sends an empty HSET.
     if (this.closed || !this.enabled || ids.length === 0) return;
     if (this.buffered + ids.length > (this.opts.maxBuffered ?? 50_000)) {
@@ -90,11 +85,11 @@ export class PredictionIndex {
     if (g === undefined || g.second !== second || g.version !== version || g.model !== model) g = this.groupOf(model, version, second);
     const tail = `,"t":${t}}`;
     for (let i = 0; i < ids.length; i++) {
-      const cells = JSON.stringify(rows[i]);
+      const x = cells[i] as string;
       const y = labels[i] as number;
-      g.fields.push(ids[i] as string, `${g.head}${cells},"y":${y}${tail}`);
+      g.fields.push(ids[i] as string, `${g.head}${x},"y":${y}${tail}`);
       g.counts[y] = (g.counts[y] ?? 0) + 1;
-      g.inputs.push(cells);
+      g.inputs.push(x);
     }
     if (g.inputs.length > 2 * RECENT_INPUTS) g.inputs.splice(0, g.inputs.length - RECENT_INPUTS);
     this.buffered += ids.length;
@@ -111,9 +106,34 @@ export class PredictionIndex {
     return g;
   }
 
-  /** Writes the buffer in one pipeline; one flush at a time. */
+  private tick(): void {
+    if (this.flushing === undefined && this.connected) void this.flush();
+  }
+
+  /** Resolves once the connection is ready for the first time, or FIRST_CONNECT_WAIT_MS passed; either way, flushes go ahead from then on. */
+  private firstConnection(): Promise<void> {
+    this.starting ??= new Promise<void>((resolve) => {
+      const { redis } = this.opts;
+      const done = (): void => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        this.connected = true;
+        resolve();
+      };
+      const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS).unref();
+      redis.once('ready', done);
+      if (redis.status === 'ready') done();
+    });
+    return this.starting;
+  }
+
+  /** Writes everything recorded so far: after the flush under way, if any, the rest in one pipeline. */
   flush(): Promise<void> {
-    if (this.flushing || this.buffered === 0) return this.flushing ?? Promise.resolve();
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.buffered === 0) return Promise.resolve();
+    // The first connection (the writer thread's, made at start) is waited for, up to
+    // FIRST_CONNECT_WAIT_MS, with the buffer kept: only an outage drops what is buffered.
+    if (!this.connected) return this.firstConnection().then(() => this.flush());
     const groups = [...this.groups.values()];
     const entries = this.buffered;
     this.groups = new Map();
@@ -160,29 +180,6 @@ export class PredictionIndex {
     );
     return this.flushing.finally(() => {
       this.flushing = undefined;
-    });
-  }
-
-  /** The indexed predictions for `ids`, in order (undefined: not found, or expired). */
-  async lookup(ids: readonly string[]): Promise<(IndexedPrediction | undefined)[]> {
-    if (ids.length === 0) return [];
-    const pipe = this.opts.redis.pipeline();
-    const asked: boolean[] = [];
-    for (const id of ids) {
-      const made = predictionIdTime(id);
-      asked.push(made !== undefined);
-      if (made !== undefined) pipe.hget(this.keys.predictions(Math.floor(made / 1000)), id);
-    }
-    const answers = (await pipe.exec()) ?? [];
-    let next = 0;
-    const raw = asked.map((yes) => (yes ? ((answers[next++]?.[1] as string | null | undefined) ?? null) : null));
-    return raw.map((r) => {
-      if (r === null) return undefined;
-      try {
-        return JSON.parse(r) as IndexedPrediction;
-      } catch {
-        return undefined;
-      }
     });
   }
 

@@ -53,7 +53,7 @@ export function expressSteps(pipeline: RequestPipeline) {
 
   const body: RequestHandler = (req, res, next) => {
     pipeline.readBody(req, res).then((parsed) => {
-      req.body = parsed;
+      req.body = parsed.value;
       next();
     }, next);
   };

@@ -9,6 +9,16 @@ const bodyParser = express.json({ limit: MAX_BODY_BYTES, strict: true });
 
 type BodyRequest = IncomingMessage & { body?: unknown; _body?: boolean };
 
+/** A request's JSON body: the parsed value, and the text it was parsed from when the lean reader read it. */
+export interface JsonBody {
+  /** Undefined when the body is not declared as JSON. */
+  value: unknown;
+  /** The body as sent (UTF-8, uncompressed); undefined when body-parser read it. */
+  text?: string;
+}
+
+const NO_BODY: JsonBody = Object.freeze({ value: undefined });
+
 /**
  * Reads a JSON request body with body-parser's rules (size limit, strict JSON: an object or an
  * array) and its error types, which problem.ts maps to 400/413/415. A body that is not
@@ -16,17 +26,17 @@ type BodyRequest = IncomingMessage & { body?: unknown; _body?: boolean };
  * body, the common case, is read by a lean reader without body-parser's per-request machinery
  * (on the predict path that machinery cost more than the prediction).
  */
-export function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-  if (!isJsonType(req.headers['content-type'])) return Promise.resolve(undefined);
+export function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<JsonBody> {
+  if (!isJsonType(req.headers['content-type'])) return Promise.resolve(NO_BODY);
   return new Promise((resolve, reject) => {
     if (isPlainUtf8(req)) {
       // The lean reader fails with body-parser's `{ type }` objects, which problem.ts maps.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      readPlainJson(req, (err, body) => (err ? reject(err) : resolve(body)));
+      readPlainJson(req, (err, body) => (err ? reject(err) : resolve(body as JsonBody)));
       return;
     }
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    bodyParser(req, res, (err?: unknown) => (err ? reject(err) : resolve((req as BodyRequest).body)));
+    bodyParser(req, res, (err?: unknown) => (err ? reject(err) : resolve({ value: (req as BodyRequest).body })));
   });
 }
 
@@ -39,7 +49,7 @@ function isPlainUtf8(req: IncomingMessage): boolean {
   return charset === undefined || /^utf-?8$/i.test(charset);
 }
 
-function readPlainJson(req: IncomingMessage, done: (err: unknown, body?: unknown) => void): void {
+function readPlainJson(req: IncomingMessage, done: (err: unknown, body?: JsonBody) => void): void {
   const declared = Number(req.headers['content-length']);
   if (declared > MAX_BODY_BYTES) {
     req.resume();
@@ -73,10 +83,13 @@ function readPlainJson(req: IncomingMessage, done: (err: unknown, body?: unknown
       done({ type: 'entity.parse.failed' });
       return;
     }
+    let value: unknown;
     try {
-      done(undefined, JSON.parse(text));
+      value = JSON.parse(text);
     } catch {
       done({ type: 'entity.parse.failed' });
+      return;
     }
+    done(undefined, { value, text });
   });
 }

@@ -8,7 +8,7 @@ import type { Authenticator } from '../security/authenticator';
 import { authorize, type OpenAccess } from '../security/authorize';
 import type { Caller } from '../security/caller';
 import { budgetOf, type RateHeaders, type RateLimits } from '../security/rate-limits';
-import { readJsonBody } from './json-body';
+import { readJsonBody, type JsonBody } from './json-body';
 import { requestLineWriter, type RequestLineWriter } from './request-line';
 import type { ApiMetrics } from '../metrics/api-metrics';
 
@@ -78,8 +78,8 @@ export class RequestPipeline {
     return { caller, headers: counted === undefined ? NO_HEADERS : counted instanceof Promise ? await counted : counted };
   }
 
-  /** The request's JSON body (undefined when it is not declared as JSON). Rejects with body-parser's error types. */
-  readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  /** The request's JSON body (its value undefined when it is not declared as JSON). Rejects with body-parser's error types. */
+  readBody(req: IncomingMessage, res: ServerResponse): Promise<JsonBody> {
     return readJsonBody(req, res);
   }
 

@@ -138,23 +138,23 @@ function rowJson(classNamesJson: readonly string[], proba: Float64Array, labels:
 }
 
 /**
- * The JSON text of a `/predict` answer for a parsed JSON request body: class index, name and
+ * The JSON text of a `/predict` answer for a parsed JSON request body (`bodyText`: the text it
+ * was parsed from, when at hand): class index, name and
  * probabilities per row, by the served version or by `version` when given (`?version=`).
- * Logged to the prediction log. Throws ApiError.
+ * Recorded for the prediction log and the feedback index. Throws ApiError.
  */
-export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version?: LoadedModel): string {
+export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, bodyText: string | undefined, version?: LoadedModel): string {
   // One read of the served reference: a reload during this request cannot mix versions.
   const loaded = version ?? deps.cache.get(ctx.spec.name);
   if (!loaded) throw new ApiError('model_not_ready', `model ${ctx.spec.name} has no loaded version yet`, [], { 'Retry-After': '2' });
   const { isBatch, raw, missing, proba, labels } = scoreRows(ctx, loaded, body);
   const modelVersion = loaded.artifact.version;
   const model = ctx.spec.name;
-  // One id per row, indexed (off the hot path) so feedback can name the row it labels.
+  // One id per row, indexed (on the writer thread) so feedback can name the row it labels.
   const now = Date.now();
   const ids = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i++) ids[i] = newPredictionId(now);
   const predictionId = ids[0] as string;
-  deps.predictionIndex.record(ids, model, modelVersion, raw, labels, now);
   deps.metrics?.countPredictions(model, modelVersion, ctx.spec.target.classes, labels);
   // Written once for both the answer and the prediction log.
   let outputJson: string;
@@ -163,7 +163,18 @@ export function predict(deps: AppDeps, ctx: ModelContext, body: unknown, version
     for (let i = 0; i < raw.length; i++) rows[i] = `{${rowJson(ctx.classNamesJson, proba, labels, i, missing?.[i], ids[i])}}`;
     outputJson = `{"predictions":[${rows.join(',')}]}`;
   } else outputJson = `{${rowJson(ctx.classNamesJson, proba, labels, 0, missing?.[0], undefined)}}`;
-  deps.predictionLog.write({ prediction_id: predictionId, model, version: modelVersion, input: body, outputJson });
+  if (deps.predictions.enabled) {
+    deps.predictions.record({
+      t: now,
+      model,
+      version: modelVersion,
+      ids: raw.length === 1 ? predictionId : ids.join(','),
+      inputText: bodyText ?? JSON.stringify(body),
+      outputJson,
+      rows: raw,
+      labels,
+    });
+  }
   // A single row's id leads the answer (the lab's shape); a batch's ids are in its rows.
   const head = `${isBatch ? '' : `"prediction_id":"${predictionId}",`}"model":${JSON.stringify(model)},"model_version":${JSON.stringify(modelVersion)}`;
   return `{${head},${outputJson.slice(1)}`;

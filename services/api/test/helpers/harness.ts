@@ -21,17 +21,20 @@ import { createServer } from '../../src/server';
 import { JobQueues } from '../../src/job-queues';
 import { ModelCache } from '../../src/model-cache';
 import { ModelCatalog } from '../../src/model-catalog';
-import { PredictionLog } from '../../src/prediction-log';
+import { PredictionWriter } from '../../src/prediction-writer/prediction-writer';
 import { RequestPipeline } from '../../src/pipeline/request-pipeline';
 import { ApiMetrics, metricsSources } from '../../src/metrics/api-metrics';
 import { FeedbackStore } from '../../src/feedback/feedback-store';
-import { PredictionIndex } from '../../src/feedback/prediction-index';
+import { PredictionLookup } from '../../src/feedback/prediction-lookup';
 import { Authenticator, type StaticToken } from '../../src/security/authenticator';
 import type { OpenAccess } from '../../src/security/authorize';
 import { RateLimits, type Rates } from '../../src/security/rate-limits';
 import { TokenStore } from '@ct/auth';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
+
+/** The writer thread's script, built (`npm test` builds the workspace first): a worker thread runs JavaScript, not these sources. */
+export const WRITER_THREAD = join(REPO_ROOT, 'services', 'api', 'dist', 'prediction-writer', 'writer-thread.js');
 export const DATASETS_DIR = join(REPO_ROOT, 'datasets');
 export const CATALOG_DIR = join(REPO_ROOT, 'catalog');
 /** The repository's catalogue, as the services load it at start. */
@@ -132,8 +135,8 @@ export interface ApiHandle {
   cache: ModelCache;
   queues: JobQueues;
   subscriber: ActivationSubscriber | undefined;
-  predictionLog: PredictionLog;
-  predictionIndex: PredictionIndex;
+  /** The prediction log and the feedback index, on the writer thread as in main.ts. */
+  predictions: PredictionWriter;
   webhooks: Webhooks;
   /** What the server was built from (createApp(deps) builds the same Express app again). */
   deps: AppDeps;
@@ -183,7 +186,6 @@ export async function startApi(opts: {
   const queues = new JobQueues({ redisUrl, prefix: opts.prefix, models: [], logger, accepted: new AcceptedJobs(opts.dataDir) });
   const catalog = new ModelCatalog({ dataDir: opts.dataDir, builtIn: SPECS, pollIntervalMs, cache, queues, logger });
   const subscriber = opts.subscriber === false ? undefined : new ActivationSubscriber({ redisUrl, prefix: opts.prefix, cache, catalog, logger });
-  const predictionLog = new PredictionLog(opts.dataDir, opts.predictionLog ?? true);
   await catalog.start();
   await cache.start();
   const sec: SecuritySettings = { ...DEFAULT_SECURITY, ...opts.security };
@@ -198,21 +200,27 @@ export async function startApi(opts: {
     logger,
   });
   const retentionS = opts.feedbackRetentionS ?? 86_400;
-  const predictionIndex = new PredictionIndex({ redis: queues.redis, prefix: opts.prefix, retentionS, flushMs: 20, enabled: opts.feedbackIndex ?? true, logger });
-  const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: predictionIndex });
+  const indexed = opts.feedbackIndex ?? true;
+  const predictions = new PredictionWriter(
+    {
+      log: (opts.predictionLog ?? true) ? { dataDir: opts.dataDir, rotation: {} } : undefined,
+      index: indexed ? { redisUrl, prefix: opts.prefix, retentionS, flushMs: 20 } : undefined,
+    },
+    { logger, workerPath: WRITER_THREAD },
+  );
+  const feedback = new FeedbackStore({ redis: queues.redis, prefix: opts.prefix, retentionS, index: new PredictionLookup({ redis: queues.redis, prefix: opts.prefix, enabled: indexed }) });
   const webhooks = new Webhooks({ redis: queues.redis, prefix: opts.prefix });
   const deps: AppDeps = {
     dataDir: opts.dataDir,
     catalog,
     cache,
     queues,
-    predictionLog,
     logger,
     pipeline,
     tokens,
     jobCaps: sec.jobCaps,
     feedback,
-    predictionIndex,
+    predictions,
     metrics,
     redisPrefix: opts.prefix,
     qualityWindowS: 3600,
@@ -232,8 +240,7 @@ export async function startApi(opts: {
     cache,
     queues,
     subscriber,
-    predictionLog,
-    predictionIndex,
+    predictions,
     webhooks,
     deps,
     close: () =>
@@ -243,8 +250,7 @@ export async function startApi(opts: {
         catalog.close();
         cache.close();
         subscriber?.close();
-        await predictionLog.close();
-        await predictionIndex.close();
+        await predictions.close();
         await webhooks.close();
         await queues.close();
       })()),
