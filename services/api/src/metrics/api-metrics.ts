@@ -59,6 +59,12 @@ interface DriftPoint extends VersionPoint {
   drifted: boolean;
 }
 
+/** One version's predicted rows per class index, and its class names. */
+interface VersionCounts {
+  classes: readonly string[];
+  counts: number[];
+}
+
 /**
  * `compute`, shared by every gauge that asks within a second: a scrape collects its gauges
  * concurrently, and they read the same tallies. A failure reads as no points.
@@ -84,8 +90,8 @@ export class ApiMetrics {
   readonly registry = new Registry();
   private readonly httpDuration: RequestDurations;
   private readonly predictions: Counter<'model' | 'version' | 'class'>;
-  /** Predicted rows by `model\nversion`, counted per class index. */
-  private predicted = new Map<string, { model: string; version: string; classes: readonly string[]; counts: number[] }>();
+  /** Predicted rows by model, then version, counted per class index. */
+  private predicted = new Map<string, Map<string, VersionCounts>>();
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -161,9 +167,11 @@ export class ApiMetrics {
 
   /** Predicted rows of one answer (counted here, applied to prom-client's counter at scrape). */
   countPredictions(model: string, version: string, classes: readonly string[], labels: ArrayLike<number>): void {
-    const key = `${model}\n${version}`;
-    let entry = this.predicted.get(key);
-    if (!entry) this.predicted.set(key, (entry = { model, version, classes, counts: new Array<number>(classes.length).fill(0) }));
+    // By model, then version: no key string made per request.
+    let versions = this.predicted.get(model);
+    if (!versions) this.predicted.set(model, (versions = new Map<string, VersionCounts>()));
+    let entry = versions.get(version);
+    if (!entry) versions.set(version, (entry = { classes, counts: new Array<number>(classes.length).fill(0) }));
     for (let i = 0; i < labels.length; i++) entry.counts[labels[i] as number] = (entry.counts[labels[i] as number] ?? 0) + 1;
   }
 
@@ -176,10 +184,12 @@ export class ApiMetrics {
   private apply(): void {
     const predicted = this.predicted;
     this.predicted = new Map();
-    for (const { model, version, classes, counts } of predicted.values()) {
-      counts.forEach((n, k) => {
-        if (n > 0) this.predictions.inc({ model, version, class: classes[k] ?? String(k) }, n);
-      });
+    for (const [model, versions] of predicted) {
+      for (const [version, { classes, counts }] of versions) {
+        counts.forEach((n, k) => {
+          if (n > 0) this.predictions.inc({ model, version, class: classes[k] ?? String(k) }, n);
+        });
+      }
     }
   }
 }
