@@ -19,6 +19,14 @@ const RATIO_FLOOR_TARGET = 0.35;
 const P99_TARGET_MS = 10;
 /** Our p99 at most this many times the floor's: the tail, not only the median, stays close to the floor. */
 const P99_FLOOR_RATIO_TARGET = 2;
+/**
+ * The row the targets apply to and the floor are measured this many times, in alternation
+ * (ours, floor, ours, floor, ...), and the checks against the floor take the median of the
+ * pairs' ratios. Measured here, one 10 s pair's p99 ratio moved by 0.3x and more between two
+ * pairs of the same code minutes apart (another tenant's load on a shared machine): a target
+ * judged on one pair would be judged on that noise.
+ */
+const TARGET_PAIRS = 3;
 
 export interface LoadRow {
   key: string;
@@ -40,8 +48,16 @@ export interface PredictSection {
   targetKey: string;
   /** What auth and the rate limit cost, and the tail against the floor's: one sentence each, from this run. */
   costs: string[];
+  /** The target row and the floor, measured in alternation (the first pair is in `rows`). */
+  pairs: TargetPair[];
   checks: TargetCheck[];
   commands: string[];
+}
+
+/** One measurement of the target row and, right after it, of the floor. */
+export interface TargetPair {
+  ours: LoadResult;
+  floor: LoadResult;
 }
 
 interface Variant {
@@ -96,7 +112,8 @@ export async function runPredictSection(opts: PredictOptions): Promise<PredictSe
   const body = JSON.stringify(SETOSA);
   const rows: LoadRow[] = [];
 
-  const measure = async (key: string, label: string, target: Target, headers: Record<string, string> = {}): Promise<LoadRow> => {
+  const pairs: TargetPair[] = [];
+  const measure = async (key: string, label: string, target: Target, headers: Record<string, string> = {}, table = true): Promise<LoadRow> => {
     const sanity = await request(target.baseUrl, 'POST', '/predict', SETOSA, headers);
     if (sanity.status < 200 || sanity.status > 299) throw new Error(`${label}: sanity POST /predict answered ${sanity.status}: ${JSON.stringify(sanity.body)}`);
     if (warmup > 0) await tool.run(target.baseUrl, '/predict', body, warmup, headers);
@@ -106,31 +123,42 @@ export async function runPredictSection(opts: PredictOptions): Promise<PredictSe
     const cpu1 = processCpuSeconds(target.pid);
     const serverCpu = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / result.seconds : undefined;
     const row: LoadRow = { key, label, result, serverCpu };
-    say(`  ${label}\n    ${fmt(result.rps)} req/s  p50 ${fmt(result.p50Ms, 2)} ms  p99 ${fmt(result.p99Ms, 2)} ms  non-2xx ${result.non2xx}  socket errors ${result.socketErrors}  server CPU ${fmtPct(serverCpu, 0)} of a core, ${fmt(cpuPerRequestUs(row), 1)} µs per request`);
-    rows.push(row);
+    say(`  ${table ? label : `${label} (pair ${pairs.length + 1} of ${pairCount})`}\n    ${fmt(result.rps)} req/s  p50 ${fmt(result.p50Ms, 2)} ms  p99 ${fmt(result.p99Ms, 2)} ms  non-2xx ${result.non2xx}  socket errors ${result.socketErrors}  server CPU ${fmtPct(serverCpu, 0)} of a core, ${fmt(cpuPerRequestUs(row), 1)} µs per request`);
+    if (table) rows.push(row);
     return row;
   };
 
-  const measureFloor = async (): Promise<void> => {
+  const measureFloor = async (table: boolean): Promise<LoadRow> => {
     const floor = await startBareServer();
     try {
-      await measure('floor', 'floor: bare node:http server, parses the JSON body, answers a fixed JSON (scripts/dist/bench/bare-server.js)', floor.target);
+      return await measure('floor', 'floor: bare node:http server, parses the JSON body, answers a fixed JSON (scripts/dist/bench/bare-server.js)', floor.target, {}, table);
     } finally {
       await stopChild(floor.child);
     }
   };
+  const pairCount = opts.quick ? 1 : TARGET_PAIRS;
 
   // The floor right after the row the targets apply to: on a shared machine the load of other
   // work drifts, and the two figures the checks divide are then taken seconds apart.
   for (const v of OUR_VARIANTS) {
+    const headers: Record<string, string> = v.auth ? { authorization: `Bearer ${opts.stack.clientToken}` } : {};
+    let ours: LoadRow | undefined;
     try {
-      const target = await opts.stack.ensure(v.env);
-      await measure(v.key, v.label, target, v.auth ? { authorization: `Bearer ${opts.stack.clientToken}` } : {});
+      ours = await measure(v.key, v.label, await opts.stack.ensure(v.env), headers);
     } catch (err) {
       say(`  ${v.label}: not measured: ${(err as Error).message}`);
       rows.push({ key: v.key, label: v.label, skipped: (err as Error).message });
     }
-    if (v.key === TARGET_KEY) await measureFloor();
+    if (v.key !== TARGET_KEY) continue;
+    const floor = await measureFloor(true);
+    if (!ours?.result || !floor.result) continue;
+    pairs.push({ ours: ours.result, floor: floor.result });
+    // The further pairs, at once: the API still runs with the target's settings.
+    while (pairs.length < pairCount) {
+      const again = await measure(v.key, v.label, await opts.stack.ensure(v.env), headers, false);
+      const floorAgain = await measureFloor(false);
+      if (again.result && floorAgain.result) pairs.push({ ours: again.result, floor: floorAgain.result });
+    }
   }
   // The table lists our variants first, then the floor and the peer.
   const floorAt = rows.findIndex((r) => r.key === 'floor');
@@ -162,15 +190,16 @@ export async function runPredictSection(opts: PredictOptions): Promise<PredictSe
     }
   }
 
-  const checks = predictChecks(rows);
+  const checks = predictChecks(rows, pairs);
   const costs = costLines(rows);
+  if (pairs.length > 1) costs.push(pairLine(pairs));
   for (const line of costs) say(`  ${line}`);
   const commands = [
     `# any server: wrk -t${THREADS} -c${CONNECTIONS} -d${seconds}s --latency -s predict.lua http://127.0.0.1:PORT  (predict.lua POSTs the row above; the bench writes its own to a temp dir)`,
     'PORT=0 node scripts/dist/bench/bare-server.js',
     'cd ../shared/peer && IRIS_MODELS_DIR=$(mktemp -d) /usr/bin/python3 -m uvicorn main:app --host 127.0.0.1 --port 8100 --workers 1',
   ];
-  return { tool: `${tool.name} ${tool.version}`, settings, connections: CONNECTIONS, rows, peerNote, ourNote, targetKey: TARGET_KEY, costs, checks, commands };
+  return { tool: `${tool.name} ${tool.version}`, settings, connections: CONNECTIONS, rows, peerNote, ourNote, targetKey: TARGET_KEY, costs, pairs, checks, commands };
 }
 
 const resultOf = (rows: LoadRow[], key: string): LoadResult | undefined => rows.find((r) => r.key === key)?.result;
@@ -221,7 +250,20 @@ function costLines(rows: LoadRow[]): string[] {
   return lines;
 }
 
-function predictChecks(rows: LoadRow[]): TargetCheck[] {
+/** The median of `xs` (the mean of the middle two for an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Each pair's throughput and p99 against the floor, and their medians. */
+function pairLine(pairs: readonly TargetPair[]): string {
+  const each = pairs.map((p, i) => `pair ${i + 1}: ${fmt(p.ours.rps)} / ${fmt(p.floor.rps)} req/s = ${fmtPct(p.ours.rps / p.floor.rps)}, p99 ${fmt(p.ours.p99Ms, 2)} / ${fmt(p.floor.p99Ms, 2)} ms = ${fmtRatio(p.ours.p99Ms / p.floor.p99Ms)}`);
+  return `the row with auth and the floor, measured ${pairs.length} times in alternation (the checks take the medians): ${each.join('; ')}; medians ${fmtPct(median(pairs.map((p) => p.ours.rps / p.floor.rps)))} and ${fmtRatio(median(pairs.map((p) => p.ours.p99Ms / p.floor.p99Ms)))}`;
+}
+
+function predictChecks(rows: LoadRow[], pairs: readonly TargetPair[]): TargetCheck[] {
   const ours = resultOf(rows, TARGET_KEY);
   const oursRps = ours?.rps;
   const peer = resultOf(rows, 'peer-sync')?.rps;
@@ -237,15 +279,28 @@ function predictChecks(rows: LoadRow[]): TargetCheck[] {
   } else {
     checks.push({ section, target: `throughput ${who} ≥ ${RATIO_PEER_TARGET}x the peer's`, measured: 'not measured (peer skipped)', met: null });
   }
-  if (oursRps !== undefined && floor !== undefined) {
-    checks.push({ section, target: `throughput ${who} ≥ ${RATIO_FLOOR_TARGET * 100} % of the bare node:http floor`, measured: `${fmt(oursRps)} / ${fmt(floor)} req/s = ${fmtPct(oursRps / floor)}`, met: oursRps / floor >= RATIO_FLOOR_TARGET });
+  const n = pairs.length;
+  const of = n > 1 ? `median of ${n} alternated pairs: ` : '';
+  const list = (f: (p: TargetPair) => number, show: (v: number) => string) => (n > 1 ? ` (pairs: ${pairs.map((p) => show(f(p))).join(', ')})` : '');
+  if (n > 0 && floor !== undefined) {
+    const share = (p: TargetPair) => p.ours.rps / p.floor.rps;
+    const first = pairs[0] as TargetPair;
+    checks.push({
+      section,
+      target: `throughput ${who} ≥ ${RATIO_FLOOR_TARGET * 100} % of the bare node:http floor`,
+      measured: `${of}${fmtPct(median(pairs.map(share)))}${list(share, fmtPct)}; first pair ${fmt(first.ours.rps)} / ${fmt(first.floor.rps)} req/s`,
+      met: median(pairs.map(share)) >= RATIO_FLOOR_TARGET,
+    });
   }
-  if (ours && floorResult) {
-    const ratio = ours.p99Ms / floorResult.p99Ms;
+  if (n > 0 && ours && floorResult) {
+    const tail = (p: TargetPair) => p.ours.p99Ms / p.floor.p99Ms;
+    const mid = (p: TargetPair) => p.ours.p50Ms / p.floor.p50Ms;
+    const ratio = median(pairs.map(tail));
+    const first = pairs[0] as TargetPair;
     checks.push({
       section,
       target: `p99 ${who} within ${P99_FLOOR_RATIO_TARGET}x of the floor's`,
-      measured: `${fmt(ours.p99Ms, 2)} / ${fmt(floorResult.p99Ms, 2)} ms = ${fmtRatio(ratio)} (p50 ${fmt(ours.p50Ms, 2)} / ${fmt(floorResult.p50Ms, 2)} ms = ${fmtRatio(ours.p50Ms / floorResult.p50Ms)})`,
+      measured: `${of}${fmtRatio(ratio)}${list(tail, fmtRatio)}; p50 ${fmtRatio(median(pairs.map(mid)))}; first pair ${fmt(first.ours.p99Ms, 2)} / ${fmt(first.floor.p99Ms, 2)} ms`,
       met: ratio <= P99_FLOOR_RATIO_TARGET,
     });
   }

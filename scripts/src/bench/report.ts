@@ -185,7 +185,8 @@ function renderPredict(out: string[], p: PredictSection): void {
     ),
   );
   out.push('');
-  out.push('The targets apply to the row with auth required (a client token on every request) and the rate limit on; the other rows of ours show what auth, the limiter and logging cost.');
+  const paired = p.pairs.length > 1 ? `; that row and the floor were measured ${p.pairs.length} times in alternation (the table shows the first pair), and the checks against the floor take the medians of the pairs' ratios` : '';
+  out.push(`The targets apply to the row with auth required (a client token on every request) and the rate limit on${paired}; the other rows of ours show what auth, the limiter and logging cost.`);
   for (const line of p.costs) out.push(`${line[0]?.toUpperCase() ?? ''}${line.slice(1)}.`);
   const byKey = (k: string) => p.rows.find((r) => r.key === k)?.result;
   const [ours, warn, quiet, target] = [byKey('ours'), byKey('ours-warn'), byKey('ours-quiet'), byKey(p.targetKey)];
