@@ -23,9 +23,9 @@ const RESTART_MS = 1000;
  * building each prediction's log line and index entry, encoding them, and sending them to the
  * file and to Redis took about a quarter of the API's CPU per request, and each 20 ms flush of
  * the index held every request in flight up. Here the event loop only appends the answer's
- * parts, already text, to a flat array, and every 20 ms (or 512 answers) hands the array to
- * the writer thread in one message; the thread runs {@link PredictionLog} and
- * {@link PredictionIndex} as before.
+ * parts (text it already has, and plain values) to a flat array, and every 20 ms (or 512
+ * answers) hands the array to the writer thread in one message; the thread runs PredictionLog
+ * and PredictionIndex, unchanged in what they write.
  *
  * Never throws into `/predict`, never makes it wait. If the writer thread falls behind by
  * `maxPending` answers, later ones are dropped and counted (a warning says so); if it dies, it
