@@ -1,5 +1,5 @@
-import type { RawValue } from '@ct/core';
 import type { PredictionLogOptions } from '../prediction-log';
+import type { PackedBatch } from './served-batch';
 
 /**
  * What the writer thread is started with. It crosses a thread boundary inside one process and
@@ -15,8 +15,8 @@ export interface WriterSettings {
 
 /** From the event loop to the writer thread. */
 export type ToWriter =
-  /** Answers to write, as a flat batch (`appendServed`). */
-  | { type: 'served'; batch: (RawValue | number)[] }
+  /** Answers to write, packed (ServedBatch; its buffers are transferred). */
+  | { type: 'served'; batch: PackedBatch }
   /** Write the index now, then answer `flushed` with `seq`. */
   | { type: 'flush'; seq: number }
   /** Write everything, close the file and the connection, answer `closed`, and end. */
@@ -24,8 +24,11 @@ export type ToWriter =
 
 /** From the writer thread to the event loop. */
 export type FromWriter =
-  /** A `served` batch was taken: `answers` of them, `failed` of which could not be written (the event loop counts what is in flight, and what was lost). */
-  | { type: 'written'; answers: number; failed: number }
+  /**
+   * A `served` batch was taken: `answers` of them, `failed` of which could not be written (the
+   * event loop counts what is in flight, and what was lost); its buffers come back (transferred) for reuse.
+   */
+  | { type: 'written'; answers: number; failed: number; nums: ArrayBuffer; text: ArrayBuffer }
   | { type: 'flushed'; seq: number }
   /** Something to log on the API's logger (predictions dropped, a failed write). */
   | { type: 'warn'; fields: Record<string, unknown>; msg: string }

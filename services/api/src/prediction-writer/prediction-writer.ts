@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FromWriter, ToWriter, WriterSettings } from './messages';
-import type { RawValue } from '@ct/core';
-import { appendServed, type ServedPredictions } from './served';
+import type { ServedPredictions } from './served';
+import { ServedBatch } from './served-batch';
 
 /** Longest a served answer waits on the event loop before it is handed to the writer thread. */
 const HAND_OVER_MS = 20;
@@ -22,10 +22,10 @@ const RESTART_MS = 1000;
  * Measured under load on /predict (docs/benchmarks.md): with both written on the event loop,
  * building each prediction's log line and index entry, encoding them, and sending them to the
  * file and to Redis took about a quarter of the API's CPU per request, and each 20 ms flush of
- * the index held every request in flight up. Here the event loop only appends the answer's
- * parts (text it already has, and plain values) to a flat array, and every 20 ms (or 512
- * answers) hands the array to the writer thread in one message; the thread runs PredictionLog
- * and PredictionIndex, unchanged in what they write.
+ * the index held every request in flight up. Here the event loop only packs the answer's parts
+ * (text it already has, and plain values) into a ServedBatch, and every 20 ms (or 512
+ * answers) transfers the batch to the writer thread in one message; the thread runs
+ * PredictionLog and PredictionIndex, unchanged in what they write.
  *
  * Never throws into `/predict`, never makes it wait. If the writer thread falls behind by
  * `maxPending` answers, later ones are dropped and counted (a warning says so); if it dies, it
@@ -33,9 +33,7 @@ const RESTART_MS = 1000;
  */
 export class PredictionWriter {
   private worker: Worker | undefined;
-  private batch: (RawValue | number)[] = [];
-  /** Answers in `batch`. */
-  private answers = 0;
+  private readonly batch = new ServedBatch();
   /** Answers handed to the thread and not yet taken by it. */
   private inFlight = 0;
   private dropped = 0;
@@ -77,12 +75,12 @@ export class PredictionWriter {
   /** Records one answer's predictions; they reach the thread within 20 ms. */
   record(p: ServedPredictions): void {
     if (!this.enabled || this.closing) return;
-    if (this.inFlight + this.answers >= this.maxPending) {
+    if (this.inFlight + this.batch.answers >= this.maxPending) {
       this.drop(1, 'the prediction writer is behind');
       return;
     }
-    appendServed(this.batch, p);
-    if (++this.answers >= HAND_OVER_ANSWERS) this.handOver();
+    this.batch.append(p);
+    if (this.batch.answers >= HAND_OVER_ANSWERS) this.handOver();
   }
 
   /** Resolves once every answer recorded before the call is in the index (the log's lines are with its writer). */
@@ -114,12 +112,10 @@ export class PredictionWriter {
   }
 
   private handOver(): void {
-    if (this.answers === 0 || !this.worker) return;
-    const batch = this.batch;
-    this.inFlight += this.answers;
-    this.batch = [];
-    this.answers = 0;
-    this.send({ type: 'served', batch });
+    if (this.batch.answers === 0 || !this.worker) return;
+    const batch = this.batch.take();
+    this.inFlight += batch.answers;
+    this.worker.postMessage({ type: 'served', batch } satisfies ToWriter, [batch.nums, batch.text]);
   }
 
   private send(m: ToWriter): void {
@@ -153,6 +149,7 @@ export class PredictionWriter {
     switch (m.type) {
       case 'written':
         this.inFlight -= m.answers;
+        this.batch.giveBack(m.nums, m.text);
         if (m.failed > 0) this.drop(m.failed, 'the prediction writer could not read an answer');
         return;
       case 'flushed': {

@@ -1,12 +1,12 @@
 import type { RawValue } from '@ct/core';
 import type { PredictionIndex } from '../feedback/prediction-index';
 import type { PredictionLog } from '../prediction-log';
+import { unpack, type PackedBatch } from './served-batch';
 
 /**
- * One `/predict` answer as the prediction log and the feedback index need it. It crosses to
- * the writer thread as plain strings and numbers in a flat batch (see {@link appendServed}):
- * everything the event loop already has, and nothing serialized on it that the thread can
- * serialize instead.
+ * One `/predict` answer as the prediction log and the feedback index need it: what the event
+ * loop already has, nothing serialized there that the writer thread can serialize instead. It
+ * crosses to the thread packed in a ServedBatch.
  */
 export interface ServedPredictions {
   /** When it was served, Unix ms (the ids carry the same time). */
@@ -25,22 +25,6 @@ export interface ServedPredictions {
   labels: ArrayLike<number>;
 }
 
-/**
- * Appends `p` to a flat batch: `t, model, version, ids, inputText, outputJson, rows, width`,
- * then each row's label, then every row's cells. A batch is one array of strings and numbers,
- * cheap to copy to another thread (no object per answer, no number turned into text).
- */
-export function appendServed(batch: (RawValue | number)[], p: ServedPredictions): void {
-  const n = p.rows.length;
-  const width = n === 0 ? 0 : (p.rows[0] as readonly RawValue[]).length;
-  batch.push(p.t, p.model, p.version, p.ids, p.inputText, p.outputJson, n, width);
-  for (let i = 0; i < n; i++) batch.push(p.labels[i] as number);
-  for (let i = 0; i < n; i++) {
-    const row = p.rows[i] as readonly RawValue[];
-    for (let j = 0; j < width; j++) batch.push(row[j] as RawValue);
-  }
-}
-
 /** What {@link writeServed} did with a batch. */
 export interface WrittenBatch {
   /** Answers in the batch. */
@@ -53,38 +37,23 @@ export interface WrittenBatch {
  * Writes every answer of a flat batch to the prediction log and the index (either may be
  * absent: turned off). Runs on the writer thread.
  */
-export function writeServed(batch: readonly (RawValue | number)[], log: PredictionLog | undefined, index: PredictionIndex | undefined): WrittenBatch {
+export function writeServed(batch: PackedBatch, log: PredictionLog | undefined, index: PredictionIndex | undefined): WrittenBatch {
   let answers = 0;
   let failed = 0;
-  let at = 0;
-  while (at < batch.length) {
+  for (const a of unpack(batch)) {
     answers++;
-    const t = batch[at] as number;
-    const model = batch[at + 1] as string;
-    const version = batch[at + 2] as string;
-    const ids = (batch[at + 3] as string).split(',');
-    const inputText = batch[at + 4] as string;
-    const outputJson = batch[at + 5] as string;
-    const n = batch[at + 6] as number;
-    const width = batch[at + 7] as number;
-    const labelsAt = at + 8;
-    const cellsAt = labelsAt + n;
-    at = cellsAt + n * width;
     let inputJson: string;
     try {
       // The body as the log has always had it: stringified again it is compact and on one
       // line, whatever the client's spacing (JSON.parse accepted it before the answer).
-      inputJson = JSON.stringify(JSON.parse(inputText));
+      inputJson = JSON.stringify(JSON.parse(a.inputText));
     } catch {
       failed++;
       continue;
     }
-    if (log) log.write({ prediction_id: ids[0] as string, model, version, inputJson, outputJson, t });
-    if (index) {
-      const cells = new Array<string>(n);
-      for (let i = 0; i < n; i++) cells[i] = JSON.stringify(batch.slice(cellsAt + i * width, cellsAt + (i + 1) * width));
-      index.record(ids, model, version, cells, batch.slice(labelsAt, cellsAt) as number[], t);
-    }
+    const ids = a.ids.split(',');
+    if (log) log.write({ prediction_id: ids[0] as string, model: a.model, version: a.version, inputJson, outputJson: a.outputJson, t: a.t });
+    if (index) index.record(ids, a.model, a.version, a.rows.map((row) => JSON.stringify(row)), a.labels, a.t);
   }
   return { answers, failed };
 }

@@ -31,7 +31,7 @@ const index =
 port.on('message', (m: ToWriter) => {
   switch (m.type) {
     case 'served':
-      send({ type: 'written', ...writeServed(m.batch, log, index) });
+      port.postMessage({ type: 'written', ...writeServed(m.batch, log, index), nums: m.batch.nums, text: m.batch.text } satisfies FromWriter, [m.batch.nums, m.batch.text]);
       return;
     case 'flush':
       void (index?.flush() ?? Promise.resolve()).finally(() => send({ type: 'flushed', seq: m.seq }));
