@@ -118,17 +118,8 @@ export class ServedBatch {
   }
 }
 
-/** One answer read back from a {@link PackedBatch}. */
-export interface UnpackedAnswer {
-  t: number;
-  model: string;
-  version: string;
-  ids: string;
-  inputText: string;
-  outputJson: string;
-  labels: number[];
-  rows: RawValue[][];
-}
+/** One answer read back from a {@link PackedBatch}: as packed, its rows and labels as plain arrays. */
+export type UnpackedAnswer = Omit<ServedPredictions, 'rows' | 'labels'> & { labels: number[]; rows: RawValue[][] };
 
 /** The answers of a packed batch, in order (on the writer thread). */
 export function* unpack(batch: PackedBatch): Generator<UnpackedAnswer> {
