@@ -40,7 +40,7 @@ export class PredictionIndex {
   /** The group the last `record` went to: under load most calls go to the same one. */
   private last: Group | undefined;
   private buffered = 0;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
   private readonly keys: ReturnType<typeof feedbackKeys>;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
@@ -56,17 +56,15 @@ export class PredictionIndex {
       retentionS: number;
       flushMs?: number;
       maxBuffered?: number;
-      /** False (CT_FEEDBACK_INDEX=false): nothing is recorded, for a team that sends no feedback. */
-      enabled?: boolean;
       /** Told when predictions are dropped (Redis down, a failed write). */
       logger: { warn(fields: Record<string, unknown>, msg: string): void };
     },
   ) {
     this.keys = feedbackKeys(opts.prefix);
-    // Disabled, there is never anything to write. A tick finding a flush under way, or the
-    // first connection still being made, leaves the buffer to a later one.
-    if (this.enabled) void this.firstConnection();
-    this.timer = this.enabled ? setInterval(() => this.tick(), opts.flushMs ?? DEFAULT_FLUSH_MS).unref() : undefined;
+    // A tick finding a flush under way, or the first connection still being made, leaves the
+    // buffer to a later one. (With CT_FEEDBACK_INDEX=false the writer makes no index at all.)
+    void this.firstConnection();
+    this.timer = setInterval(() => this.tick(), opts.flushMs ?? DEFAULT_FLUSH_MS).unref();
   }
 
   /**
@@ -75,7 +73,7 @@ export class PredictionIndex {
    */
   record(ids: readonly string[], model: string, version: string, cells: readonly string[], labels: ArrayLike<number>, t: number): void {
     // No rows, no group: every group holds at least one prediction, so a flush never sends an empty HSET.
-    if (this.closed || !this.enabled || ids.length === 0) return;
+    if (this.closed || ids.length === 0) return;
     if (this.buffered + ids.length > (this.opts.maxBuffered ?? 50_000)) {
       this.dropped += ids.length;
       return;
@@ -181,16 +179,6 @@ export class PredictionIndex {
     return this.flushing.finally(() => {
       this.flushing = undefined;
     });
-  }
-
-  /** Whether predictions are indexed at all (CT_FEEDBACK_INDEX). */
-  get enabled(): boolean {
-    return this.opts.enabled ?? true;
-  }
-
-  /** How many predictions were not indexed (Redis down, buffer full). */
-  get droppedCount(): number {
-    return this.dropped;
   }
 
   /** Stops the timer and writes what is buffered. */

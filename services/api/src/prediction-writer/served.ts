@@ -34,14 +34,12 @@ export interface WrittenBatch {
 }
 
 /**
- * Writes every answer of a flat batch to the prediction log and the index (either may be
+ * Writes every answer of a packed batch to the prediction log and the index (either may be
  * absent: turned off). Runs on the writer thread.
  */
 export function writeServed(batch: PackedBatch, log: PredictionLog | undefined, index: PredictionIndex | undefined): WrittenBatch {
-  let answers = 0;
   let failed = 0;
   for (const a of unpack(batch)) {
-    answers++;
     let inputJson: string;
     try {
       // The body as the log has always had it: stringified again it is compact and on one
@@ -55,5 +53,5 @@ export function writeServed(batch: PackedBatch, log: PredictionLog | undefined, 
     if (log) log.write({ prediction_id: ids[0] as string, model: a.model, version: a.version, inputJson, outputJson: a.outputJson, t: a.t });
     if (index) index.record(ids, a.model, a.version, a.rows.map((row) => JSON.stringify(row)), a.labels, a.t);
   }
-  return { answers, failed };
+  return { answers: batch.answers, failed };
 }
