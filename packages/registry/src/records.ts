@@ -38,6 +38,11 @@ export const historyEntrySchema = z.strictObject({
   /** Set when the automation queued the job: the rule that fired, its sentence and its numbers. */
   trigger: z.strictObject({ code: z.string(), reason: z.string(), details: z.record(z.string(), z.unknown()) }).optional(),
   created_at: z.iso.datetime(),
+  /**
+   * When the job that made this entry started (`created_at` of a candidate is its artifact's,
+   * stamped after the fit and before the evaluation). Absent in entries written before it.
+   */
+  started_at: z.iso.datetime().optional(),
   /** Active version before and after this attempt; the last entry's `active_after` is what should be live. */
   active_before: version.nullable(),
   active_after: version,

@@ -256,6 +256,7 @@ export const historyItemSchema = z
     job_id: z.string().nullable(),
     request_id: z.string().nullable(),
     created_at: z.string(),
+    started_at: z.string().nullable().meta({ description: 'when the job started (null in entries written before it was recorded)' }),
     active_before: z.string().nullable(),
     active_after: z.string(),
     algorithm: z.string(),

@@ -104,6 +104,7 @@ export function historyItem(model: string, e: HistoryEntry): HistoryItem {
     requested_by: requestedBy(e),
     trigger: e.trigger ?? null,
     created_at: e.created_at,
+    started_at: e.started_at ?? null,
     active_before: e.active_before,
     active_after: e.active_after,
     algorithm: e.algorithm,

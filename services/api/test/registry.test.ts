@@ -329,6 +329,9 @@ describe('GET /models/:model/history', () => {
     expect(e5).toMatchObject({ job_id: jobs.trusted.job_id, version: v1, active_after: v1, policy: null, reason: jobs.trusted.result.reason, version_url: null });
     expect(e4).toMatchObject({ job_id: jobs.reset.job_id, active_before: v2, active_after: v1, reason: jobs.reset.result.reason, message: jobs.reset.result.message, version_url: null });
     expect(e3?.violations.length).toBeGreaterThan(0);
+    // Each entry says when its job started, in the order the jobs ran.
+    const starts = body.entries.map((e) => Date.parse(e.started_at as string)).reverse();
+    expect(starts.every((t, i) => Number.isFinite(t) && (i === 0 || t >= (starts[i - 1] as number)))).toBe(true);
   });
 
   it('pages with limit and cursor: the pages put together are the whole history', async () => {

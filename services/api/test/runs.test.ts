@@ -7,9 +7,11 @@
  * the trusted rows, and one more training job. The API then reads it (real Redis, unique prefix).
  */
 import type { JobData, JobResult } from '@ct/queue';
+import type { HistoryEntry } from '@ct/registry';
 import type { z } from 'zod';
 import { parseFilter, parseOrderBy, RunQueryError } from '../src/runs/run-filter';
 import { runComparisonSchema, runPageSchema } from '../src/runs/run-schemas';
+import { runTimes } from '../src/runs/run-view';
 import {
   cleanupRedis,
   createPipeline,
@@ -79,11 +81,27 @@ const metric = (run: { data: { metrics: { key: string; value: number; step: numb
   run.data.metrics.filter((m) => m.key === key).sort((a, b) => a.step - b.step).at(-1)?.value;
 const param = (run: { data: { params: { key: string; value: string }[] } }, key: string) => run.data.params.find((p) => p.key === key)?.value;
 
+describe('runTimes', () => {
+  const entry = { created_at: '2026-12-02T10:00:05.000Z', duration_ms: 4000.4 } as HistoryEntry;
+  it("is the job's recorded start and start + duration", () => {
+    expect(runTimes({ ...entry, started_at: '2026-12-02T10:00:00.000Z' })).toEqual({ startTime: Date.parse('2026-12-02T10:00:00.000Z'), endTime: Date.parse('2026-12-02T10:00:04.000Z') });
+  });
+  it('falls back to created_at minus the duration for entries written before started_at', () => {
+    expect(runTimes(entry)).toEqual({ startTime: Date.parse('2026-12-02T10:00:01.000Z'), endTime: Date.parse('2026-12-02T10:00:05.000Z') });
+  });
+});
+
 describe('GET /models/:model/runs', () => {
   it('lists every attempt that fitted a candidate, newest first, as MLflow runs', async () => {
     const body = conforms(runPageSchema, await get('/models/iris/runs'));
     expect(ids(body)).toEqual([...RUN_IDS].reverse());
     expect(body).toMatchObject({ model: 'iris', total: 5, next_page_token: null });
+    // The jobs ran one after the other: each run starts when or after the one before it ended
+    // (an evaluation longer than the next job once sorted them the wrong way round).
+    const oldestFirst = [...body.runs].reverse();
+    for (let i = 1; i < oldestFirst.length; i++) {
+      expect(oldestFirst[i]?.info.start_time).toBeGreaterThanOrEqual(oldestFirst[i - 1]?.info.end_time as number);
+    }
 
     const byId = Object.fromEntries(body.runs.map((r) => [r.info.run_id, r]));
     const boot = byId['iris-1'] as (typeof body.runs)[number];

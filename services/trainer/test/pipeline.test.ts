@@ -96,6 +96,24 @@ test('reset goes back to the bootstrap version and keeps every attempt', async (
   expect((await store.trainingRows(boot.model_version)).y).toHaveLength(120);
 });
 
+test("every entry records when its job started: after the previous job's end, before its own artifact", async () => {
+  await pipeline.process(job('iris.bootstrap', { kind: 'bootstrap', model: 'iris', request_id: null, body_hash: '' }));
+  await pipeline.process(job('iris.t1', train));
+  await pipeline.process(job('iris.t2', { ...train, body_hash: 'h2', retrain_from_scratch: true }));
+  await pipeline.process(job('iris.r1', { kind: 'reset', model: 'iris', request_id: null, body_hash: 'r' }));
+  const entries = (await new ModelStore(box.dataDir, 'iris').readHistory()).entries;
+  expect(entries.map((e) => e.source)).toEqual(['bootstrap', 'train', 'train', 'reset']);
+  let previousEnd = 0;
+  for (const e of entries) {
+    const started = Date.parse(e.started_at as string);
+    expect(started).toBeGreaterThanOrEqual(previousEnd);
+    // A candidate's created_at is its artifact's: stamped during the job.
+    expect(Date.parse(e.created_at)).toBeGreaterThanOrEqual(started);
+    expect(Date.parse(e.created_at)).toBeLessThanOrEqual(started + e.duration_ms);
+    previousEnd = started + e.duration_ms;
+  }
+});
+
 test('a training job that arrives before the bootstrap bootstraps first, then trains', async () => {
   const result = await pipeline.process(job('iris.early', train));
   expect(result.model_version).toMatch(/^v2\.0-/);

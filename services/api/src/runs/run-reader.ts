@@ -1,7 +1,7 @@
 import { ArtifactError, type Artifact, type HistoryEntry, type ModelStore, type VersionData } from '@ct/registry';
 import { isCandidate } from '../registry-views';
 import type { Run } from './run-schemas';
-import { judgingRows, runView } from './run-view';
+import { judgingRows, runTimes, runView } from './run-view';
 
 /**
  * Reads runs: each candidate entry of the history with its version's artifact and data. Runs
@@ -42,7 +42,7 @@ async function runAt(store: ModelStore, entries: readonly HistoryEntry[], index:
   const entry = entries[index] as HistoryEntry;
   const hit = kept.get(entry.seq);
   // A rebuilt history could give a seq to another entry: keep only what still matches.
-  if (hit && hit.info.version === entry.version && hit.info.end_time === Date.parse(entry.created_at)) return hit;
+  if (hit && hit.info.version === entry.version && hit.info.end_time === runTimes(entry).endTime) return hit;
   const run = await build(store, entries, index, describe);
   if (run.files_error === undefined) {
     kept.set(entry.seq, run);

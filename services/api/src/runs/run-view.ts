@@ -125,12 +125,25 @@ const accuracyOf = (part: unknown, who: 'champion' | 'challenger'): number | nul
   return isPlainObject(side) && finite(side.accuracy) ? side.accuracy : null;
 };
 
+/**
+ * When the entry's job started and ended, ms since the epoch. A candidate's `created_at` is
+ * stamped before its evaluation, so the job's recorded start is the one that keeps consecutive
+ * runs in their order however long each evaluation took; older entries have only `created_at`.
+ */
+export function runTimes(entry: HistoryEntry): { startTime: number; endTime: number } {
+  if (entry.started_at === undefined) {
+    const endTime = Date.parse(entry.created_at);
+    return { startTime: Math.round(endTime - entry.duration_ms), endTime };
+  }
+  const startTime = Date.parse(entry.started_at);
+  return { startTime, endTime: Math.round(startTime + entry.duration_ms) };
+}
+
 /** Builds the run of a candidate entry from its sources. */
 export function runView(src: RunSources): Run {
   const { model, entry, artifact, data } = src;
   const r = resultOf(entry) as Record<string, unknown>;
-  const endTime = Date.parse(entry.created_at);
-  const startTime = Math.round(endTime - entry.duration_ms);
+  const { startTime, endTime } = runTimes(entry);
   const seq = entry.seq;
 
   const params = new Map<string, string>();
