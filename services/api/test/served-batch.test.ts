@@ -75,3 +75,18 @@ test('the buffers grow past their first size, and a batch taken leaves an empty 
   expect(batch.answers).toBe(0);
   expect([...unpack(batch.take())]).toEqual([]);
 });
+
+test('buffers given back carry later batches: none is allocated per batch in steady state', () => {
+  const batch = new ServedBatch();
+  const one: ServedPredictions = { t: 1, model: 'iris', version: 'v1.0-abcdef', ids: 'a', inputText: '{}', outputJson: '{}', rows: [[1, 2]], labels: [0] };
+  const taken = new Set<ArrayBuffer>();
+  for (let i = 0; i < 6; i++) {
+    batch.append({ ...one, t: i });
+    const packed = batch.take();
+    taken.add(packed.nums).add(packed.text);
+    expect([...unpack(packed)].map((a) => a.t)).toEqual([i]);
+    batch.giveBack(packed.nums, packed.text);
+  }
+  // The first batch's pair, the pair that replaced it, then those two again and again.
+  expect(taken.size).toBe(4);
+});

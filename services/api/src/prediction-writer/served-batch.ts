@@ -83,8 +83,11 @@ export class ServedBatch {
    */
   take(): PackedBatch {
     const packed: PackedBatch = { nums: this.nums.buffer, numLen: this.numLen, text: this.text.buffer, textLen: this.textLen, answers: this.answers };
-    this.nums = new Float64Array(this.nums.length);
-    this.text = Buffer.allocUnsafeSlow(this.text.length);
+    // Buffers the thread gave back, else new ones of the same size (either grows as needed).
+    const nums = this.spare.nums.pop();
+    const text = this.spare.text.pop();
+    this.nums = nums === undefined ? new Float64Array(this.nums.length) : new Float64Array(nums);
+    this.text = text === undefined ? Buffer.allocUnsafeSlow(this.text.length) : Buffer.from(text);
     this.numLen = 0;
     this.textLen = 0;
     this.answers = 0;
