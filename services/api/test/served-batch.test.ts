@@ -1,6 +1,10 @@
+import { makeTempDir, removeDir } from '@ct/testing';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PredictionLog } from '../src/prediction-log';
 import { ServedBatch, unpack } from '../src/prediction-writer/served-batch';
-import type { ServedPredictions } from '../src/prediction-writer/served';
+import { writeServed, type ServedPredictions } from '../src/prediction-writer/served';
 
 // What the event loop packs is what the writer thread reads back, answer for answer, whatever
 // the text (non-ASCII, astral characters, empty) and the cells (numbers, null, text).
@@ -89,4 +93,29 @@ test('buffers given back carry later batches: none is allocated per batch in ste
   }
   // The first batch's pair, the pair that replaced it, then those two again and again.
   expect(taken.size).toBe(4);
+});
+
+test('every body lands in the prediction log as one line of the same JSON, however it was spaced', async () => {
+  // A body is text JSON.parse accepted: any JSON value, compact or indented (line breaks too).
+  const body = fc.tuple(fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.jsonValue())), fc.constantFrom(undefined, 1, '\t', '\r\n'));
+  await fc.assert(
+    fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 8 }), async (bodies) => {
+      const dir = await makeTempDir('ct-served-');
+      try {
+        const log = new PredictionLog(dir, true, {});
+        const texts = bodies.map(([value, space]) => (space === '\r\n' ? JSON.stringify(value, null, 1).replace(/\n/g, '\r\n') : JSON.stringify(value, null, space)));
+        const batch = new ServedBatch();
+        texts.forEach((inputText, i) => batch.append({ t: i, model: 'iris', version: 'v1.0-abcdef', ids: `id-${i}`, inputText, outputJson: '{}', rows: [[1]], labels: [0] }));
+        expect(writeServed(batch.take(), log, undefined)).toEqual({ answers: texts.length, failed: 0 });
+        await log.close();
+        const lines = readFileSync(join(dir, 'results', 'predictions.log'), 'utf8').split('\n').slice(0, -1);
+        expect(lines).toHaveLength(texts.length);
+        // Compared as JSON text: -0 written again is 0, which toEqual would tell apart.
+        lines.forEach((line, i) => expect(JSON.stringify((JSON.parse(line) as { input: unknown }).input)).toBe(JSON.stringify(JSON.parse(texts[i] as string))));
+      } finally {
+        await removeDir(dir);
+      }
+    }),
+    { numRuns: 40, seed: 20261202 },
+  );
 });
