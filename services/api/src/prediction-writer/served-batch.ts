@@ -3,10 +3,10 @@ import type { ServedPredictions } from './served';
 
 /** A batch as it crosses to the writer thread: two buffers, transferred, not copied. */
 export interface PackedBatch {
-  /** Numbers (float64), `numLen` of them: per answer its time, the byte lengths of its texts, its rows and their cells. */
+  /** Numbers (float64), `numLen` of them: per answer its time, the byte lengths of its texts (a model and version like the answer before: SAME, no text), its rows and their cells. */
   nums: ArrayBuffer;
   numLen: number;
-  /** UTF-8 text, `textLen` bytes: per answer model, version, ids, body and output, then its text cells. */
+  /** UTF-8 text, `textLen` bytes: per answer model and version (unless SAME), ids, body and output, then its text cells. */
   text: ArrayBuffer;
   textLen: number;
   /** Answers in the batch. */
@@ -17,6 +17,8 @@ export interface PackedBatch {
 const NUMBER = 0;
 const NULL = 1;
 const TEXT = 2;
+/** In place of a model's or version's byte length: the same as the answer before it in the batch. */
+const SAME = -1;
 
 /**
  * The answers served since the last hand-over, packed as they come into two growing buffers
@@ -37,6 +39,9 @@ export class ServedBatch {
   private textLen = 0;
   /** Answers packed since the last `take`. */
   answers = 0;
+  /** The model and version of the last answer packed (a batch's first answer always has its own). */
+  private lastModel = '';
+  private lastVersion = '';
   /** Buffers the writer thread has given back, for the next batches (none allocated per batch under steady load). */
   private readonly spare: { nums: ArrayBuffer[]; text: ArrayBuffer[] } = { nums: [], text: [] };
 
@@ -48,8 +53,12 @@ export class ServedBatch {
     const nums = this.nums;
     let at = this.numLen;
     nums[at++] = p.t;
-    nums[at++] = this.put(p.model);
-    nums[at++] = this.put(p.version);
+    // Most answers in a row come from one model version: its names are written once per run.
+    const same = p.model === this.lastModel && p.version === this.lastVersion && this.answers > 0;
+    nums[at++] = same ? SAME : this.put(p.model);
+    nums[at++] = same ? SAME : this.put(p.version);
+    this.lastModel = p.model;
+    this.lastVersion = p.version;
     nums[at++] = this.put(p.ids);
     nums[at++] = this.put(p.inputText);
     nums[at++] = this.put(p.outputJson);
@@ -135,10 +144,14 @@ export function* unpack(batch: PackedBatch): Generator<UnpackedAnswer> {
     off += bytes;
     return s;
   };
+  let model = '';
+  let version = '';
   for (let k = 0; k < batch.answers; k++) {
     const t = nums[at++] as number;
-    const model = str(nums[at++] as number);
-    const version = str(nums[at++] as number);
+    const modelBytes = nums[at++] as number;
+    if (modelBytes !== SAME) model = str(modelBytes);
+    const versionBytes = nums[at++] as number;
+    if (versionBytes !== SAME) version = str(versionBytes);
     const ids = str(nums[at++] as number);
     const inputText = str(nums[at++] as number);
     const outputJson = str(nums[at++] as number);
