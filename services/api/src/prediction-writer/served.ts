@@ -15,7 +15,10 @@ export interface ServedPredictions {
   version: string;
   /** One id per row, joined with `,` (ids are UUIDs: no comma in one). */
   ids: string;
-  /** The request body as JSON text, as the client sent it: it is normalized on the thread. */
+  /**
+   * The request body as JSON text, as the client sent it: text JSON.parse accepted (`predict()`
+   * records nothing else). The thread writes it as is, or on one line when it has line breaks.
+   */
   inputText: string;
   /** The prediction as JSON, as in the answer (the log's `output`). */
   outputJson: string;
