@@ -63,3 +63,24 @@ test('one flush writes every recorded prediction, count and input, grouped by ve
   expect(await new PredictionLookup({ redis, prefix }).lookup(sent.map((p) => p.id))).toEqual(sent.map((p) => ({ m: 'iris', v: p.v, x: p.x, y: p.y, t: p.t })));
   await index.close();
 });
+
+test('past its cap the buffer drops new predictions, and the next flush says how many', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const logger = { warn: (fields: Record<string, unknown>) => void warnings.push(fields) };
+  const index = new PredictionIndex({ redis, prefix, retentionS: 3600, flushMs: 3_600_000, maxBuffered: 3, logger });
+  const t = Date.now();
+  const ids = [0, 1, 2, 3].map(() => newPredictionId(t));
+  index.record(ids.slice(0, 2), 'iris', 'v1.0-cccccc', ['[1,2,3,4]', '[1,2,3,4]'], Int32Array.from([0, 0]), t);
+  // Two more would make four: both are dropped, the buffer keeps the first two.
+  index.record(ids.slice(2), 'iris', 'v1.0-cccccc', ['[5,6,7,8]', '[5,6,7,8]'], Int32Array.from([1, 1]), t);
+  expect(warnings).toEqual([]);
+  await index.flush();
+  expect(warnings).toEqual([expect.objectContaining({ dropped: 2, dropped_total: 2 })]);
+  const stored = await redis.hmget(keys.predictions(Math.floor(t / 1000)), ...ids);
+  expect(stored.map((s) => s !== null)).toEqual([true, true, false, false]);
+  // Told once: a later flush with nothing dropped says nothing.
+  index.record([newPredictionId(t)], 'iris', 'v1.0-cccccc', ['[1,2,3,4]'], Int32Array.from([0]), t);
+  await index.flush();
+  expect(warnings).toHaveLength(1);
+  await index.close();
+});

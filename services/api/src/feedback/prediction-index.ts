@@ -31,8 +31,9 @@ const DEFAULT_FLUSH_MS = 20;
  * sending it again; plus each version's class mix per minute and its latest inputs (for
  * drift). It runs on the API's writer thread (PredictionWriter), with a connection of its
  * own: `record` only buffers; a timer writes the buffer in one pipeline every `flushMs` (20 ms
- * by default, so each flush is short). While Redis is down the buffer is dropped (counted and
- * logged): a prediction is never held up or refused for its index, and feedback on it gets a
+ * by default, so each flush is short). While Redis is down the buffer is dropped, and past
+ * `maxBuffered` (Redis slower than the predictions) new ones are (counted, and logged at the
+ * next flush): a prediction is never held up or refused for its index, and feedback on it gets a
  * 404. Read back by PredictionLookup.
  */
 export class PredictionIndex {
@@ -44,6 +45,8 @@ export class PredictionIndex {
   private readonly keys: ReturnType<typeof feedbackKeys>;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
+  /** Dropped at the buffer's cap since the last flush: told at the next one, not per prediction. */
+  private droppedAtCap = 0;
   private closed = false;
   /** The connection has been ready at least once (or was waited for long enough). */
   private connected = false;
@@ -76,6 +79,7 @@ export class PredictionIndex {
     if (this.closed || ids.length === 0) return;
     if (this.buffered + ids.length > (this.opts.maxBuffered ?? 50_000)) {
       this.dropped += ids.length;
+      this.droppedAtCap += ids.length;
       return;
     }
     const second = Math.floor(t / 1000);
@@ -128,6 +132,11 @@ export class PredictionIndex {
   /** Writes everything recorded so far: after the flush under way, if any, the rest in one pipeline. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.droppedAtCap > 0) {
+      // Redis writes slower than predictions come (or a flush hangs): the buffer filled up.
+      this.opts.logger.warn({ dropped: this.droppedAtCap, dropped_total: this.dropped }, 'prediction index buffer full: predictions not indexed (feedback on them will be a 404)');
+      this.droppedAtCap = 0;
+    }
     if (this.buffered === 0) return Promise.resolve();
     // The first connection (the writer thread's, made at start) is waited for, up to
     // FIRST_CONNECT_WAIT_MS, with the buffer kept: only an outage drops what is buffered.
