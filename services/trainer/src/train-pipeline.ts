@@ -67,6 +67,15 @@ interface Candidate {
 }
 
 /**
+ * What every history entry of a job says of where it came from: the job, who asked (a token's
+ * name and role, never the token) and, for the automation's jobs, why; and when it started.
+ */
+function jobOrigin(ctx: JobContext): Pick<HistoryEntry, 'job_id' | 'request_id' | 'actor' | 'trigger' | 'started_at'> {
+  const { data } = ctx;
+  return { job_id: ctx.jobId, request_id: data.request_id, actor: data.actor ?? null, trigger: data.trigger, started_at: new Date(ctx.started).toISOString() };
+}
+
+/**
  * Load, fit, evaluate, gate, commit, publish: one job of a model's queue. Appending the
  * history entry is the commit point, and it is exclusive: when another trainer committed
  * first, the candidate is discarded and the job gated again against the new champion. A job
@@ -297,7 +306,7 @@ export class TrainPipeline {
    * removes the candidate (no folder outlives a lost race) and throws CommitConflictError.
    */
   private async record(ctx: JobContext, head: HistoryEntry | undefined, c: Candidate): Promise<JobResult> {
-    const { store, spec, data, jobId } = ctx;
+    const { store, spec, jobId } = ctx;
     const n = (head?.state.n_versions ?? 0) + 1;
     const o = c.outcome;
     const artifact = buildArtifact(n, {
@@ -333,13 +342,8 @@ export class TrainPipeline {
       version: artifact.version,
       source: c.source,
       status: d.activated ? 'activated' : 'rejected',
-      job_id: jobId,
-      request_id: data.request_id,
-      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
-      actor: data.actor ?? null,
-      trigger: data.trigger,
+      ...jobOrigin(ctx),
       created_at: artifact.created_at,
-      started_at: new Date(ctx.started).toISOString(),
       active_before: active,
       active_after: stateAfter.active,
       algorithm: c.algorithm,
@@ -448,13 +452,8 @@ export class TrainPipeline {
       seq: head.seq + 1,
       source: how.source,
       status: 'activated',
-      job_id: jobId,
-      request_id: data.request_id,
-      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
-      actor: data.actor ?? null,
-      trigger: data.trigger,
+      ...jobOrigin(ctx),
       created_at: new Date().toISOString(),
-      started_at: new Date(ctx.started).toISOString(),
       active_before: active,
       active_after: target.version,
       n_batch_samples: 0,
@@ -471,7 +470,7 @@ export class TrainPipeline {
 
   /** An admin's change to the trusted evaluation rows: a history entry, no new version. */
   private async changeTrusted(ctx: JobContext, data: Extract<JobData, { kind: 'trusted_eval' }>, head: HistoryEntry): Promise<JobResult> {
-    const { store, spec, jobId } = ctx;
+    const { store, spec } = ctx;
     const before = await store.segments.get(head.state.trusted);
     const next = data.mode === 'replace' ? data.samples : concatSets(before, data.samples);
     checkTrustedSet(next, { classes: spec.target.classes, features: spec.features });
@@ -511,13 +510,8 @@ export class TrainPipeline {
       version: active,
       source: 'trusted_eval',
       status: 'applied',
-      job_id: jobId,
-      request_id: data.request_id,
-      // Who asked (a token's name and role, never the token) and, for the automation's jobs, why.
-      actor: data.actor ?? null,
-      trigger: data.trigger,
+      ...jobOrigin(ctx),
       created_at: new Date().toISOString(),
-      started_at: new Date(ctx.started).toISOString(),
       active_before: active,
       active_after: active,
       algorithm: head.algorithm,
