@@ -15,6 +15,7 @@ export * from './read-json';
 export * from './records';
 export * from './sealed';
 export * from './segment-store';
+export * from './stale-temps';
 export * from './rebuild-history';
 export * from './catalog';
 export * from './registered-models';

@@ -114,11 +114,18 @@ export class ModelStore {
     return this.store.stamp(this.activeKey);
   }
 
-  /** Candidate versions in the store, by name (committed or not). */
+  /**
+   * Candidate versions in the store, by name (committed or not): the folders named like a
+   * version that hold a file of one. A folder with neither `data.json` nor `model.json` (at
+   * most a temp file) is a candidate whose writer died before its first file landed: it is
+   * no version, and a bootstrap killed there must not read as versions without a history.
+   */
   async listVersions(): Promise<string[]> {
     const names = await this.store.list(storeKey(this.prefix, 'versions'));
     // Folder or not, as before: a name is a version when it looks like one.
-    return names.map((n) => (n.endsWith('/') ? n.slice(0, -1) : n)).filter((n) => VERSION_DIR.test(n));
+    const named = names.map((n) => (n.endsWith('/') ? n.slice(0, -1) : n)).filter((n) => VERSION_DIR.test(n));
+    const written = await Promise.all(named.map(async (v) => (await this.store.stamp(this.versionKey(v, 'data.json'))) !== undefined || (await this.store.stamp(this.versionKey(v, 'model.json'))) !== undefined));
+    return named.filter((_, i) => written[i]);
   }
 
   /**

@@ -141,8 +141,28 @@ describe('the history log', () => {
 
 describe('damage is reported, never bootstrapped over', () => {
   test('versions without a history: head() refuses and names the rebuild command', async () => {
-    await mkdir(join(store.dir, 'versions', 'v1.0-abcdef'), { recursive: true });
+    const a = buildArtifact(1, body());
+    await store.writeCandidate(a, versionData(entry(1, a.version, a.version, 'bootstrap'), await store.lists.append(EMPTY_LIST, [await store.segments.put(trainingSet)])));
     await expect(store.head()).rejects.toMatchObject({ kind: 'history_missing', reason: expect.stringContaining('rebuild-history --model iris') });
+    // Either file of a version is enough to refuse: a model.json alone, or a data.json alone.
+    await rm(join(store.dir, 'versions', a.version, 'data.json'));
+    await expect(new ModelStore(root, 'iris').head()).rejects.toMatchObject({ kind: 'history_missing' });
+    await mkdir(join(store.dir, 'versions', 'v2.0-abcdef'));
+    await writeFile(join(store.dir, 'versions', 'v2.0-abcdef', 'data.json'), '{}');
+    await rm(join(store.dir, 'versions', a.version), { recursive: true });
+    await expect(new ModelStore(root, 'iris').head()).rejects.toMatchObject({ kind: 'history_missing' });
+  });
+
+  test('a version folder with no file of a version yet (its writer died first) is no version: the bootstrap goes ahead', async () => {
+    // A bootstrap killed while writing its first file leaves its folder, at most with a temp file in it.
+    await mkdir(join(store.dir, 'versions', 'v1.0-abcdef'), { recursive: true });
+    await writeFile(join(store.dir, 'versions', 'v1.0-abcdef', '.data.json.4242.0123456789ab.tmp'), '{"partial');
+    expect(await store.head()).toBeUndefined();
+    expect(await store.listVersions()).toEqual([]);
+    // And the bootstrap's candidate lands in that folder as in any other.
+    const a = buildArtifact(1, body());
+    await store.writeCandidate(a, versionData(entry(1, a.version, a.version, 'bootstrap'), await store.lists.append(EMPTY_LIST, [await store.segments.put(trainingSet)])));
+    expect(await store.listVersions()).toEqual([a.version]);
   });
 
   test('a history from the previous release is refused with a clear reason', async () => {

@@ -74,6 +74,9 @@ test('an archive marker is written once and records who and why', async () => {
 
 test('a folder that holds a history is never taken for a free name', async () => {
   await mkdir(join(root, 'models', 'old', 'versions', 'v1.0-abcdef'), { recursive: true });
+  // An empty version folder (a write that died before its first file) holds nothing to keep.
+  expect(await whyModelNameTaken(root, [], 'old')).toBeUndefined();
+  await writeFile(join(root, 'models', 'old', 'versions', 'v1.0-abcdef', 'model.json'), '{}');
   expect(await whyModelNameTaken(root, [], 'old')).toMatch(/already holds a history or versions/);
   expect(await new ModelStore(root, 'old').listVersions()).toEqual(['v1.0-abcdef']);
 });

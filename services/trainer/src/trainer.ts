@@ -19,7 +19,7 @@ import {
   type WebhookDeliveryOptions,
   type WebhooksOptions,
 } from '@ct/queue';
-import { AcceptedJobs, ArtifactError, listModelDirs, readArchive, readRegistration, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
+import { AcceptedJobs, ArtifactError, listModelDirs, readArchive, readRegistration, removeStaleTemps, whyModelNameTaken, type ArtifactStore } from '@ct/registry';
 import { Queue, Worker } from 'bullmq';
 import { AcceptedJobsReconciler } from './accepted-jobs-reconciler';
 import { Automation } from './automation';
@@ -189,6 +189,14 @@ export class Trainer {
    */
   async start(): Promise<void> {
     const { logger, prefix } = this.opts;
+    // Off the start's path: the temp files of writes a crash cut short (nothing reads them,
+    // and a version's can hold all its training rows).
+    void removeStaleTemps(this.opts.dataDir).then(
+      (removed) => {
+        if (removed.length > 0) logger.info({ removed: removed.length, files: removed.slice(0, 20) }, 'removed temp files left by interrupted writes');
+      },
+      (err: unknown) => logger.warn({ err: String(err) }, 'could not look for temp files left by interrupted writes'),
+    );
     const pipeline = new TrainPipeline({
       specs: this.specs,
       dataDir: this.opts.dataDir,

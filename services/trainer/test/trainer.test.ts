@@ -1,5 +1,8 @@
 import { createRng, type LabeledSet } from '@ct/core';
-import { ModelStore } from '@ct/registry';
+import { ModelStore, writeTempSynced } from '@ct/registry';
+import { existsSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { QueueEvents, type Queue } from 'bullmq';
 import pino from 'pino';
 import { Trainer } from '../src/trainer';
@@ -136,4 +139,27 @@ describe('Trainer on the real Redis', () => {
     const numbers = results.map((r) => Number(/^v(\d+)/.exec(r.model_version)?.[1]));
     expect(new Set(numbers).size).toBe(6);
   });
+});
+
+test('at start the trainer removes the temp files of writes a crash cut short, and bootstraps over a version folder its last start died writing', async () => {
+  const box = await sandbox();
+  const store = new ModelStore(box.dataDir, 'iris');
+  const twoHoursAgo = (Date.now() - 2 * 3_600_000) / 1000;
+  // A bootstrap killed while writing its candidate's first file: its folder, a temp file in it, no history.
+  const stale = await writeTempSynced(join(box.dataDir, 'models', 'iris', 'versions', 'v1.0-000000', 'data.json'), '{"x":[],"y":[]}');
+  await utimes(stale, twoHoursAgo, twoHoursAgo);
+  // A write under way in another process (the API's accepted-job record, say): seconds old.
+  const live = await writeTempSynced(join(box.dataDir, 'accepted-jobs', 'train-iris+j1.json'), '{}');
+  const trainer = new Trainer({ redisUrl: TEST_REDIS_URL, prefix: box.prefix, dataDir: box.dataDir, datasetsDir: DATASETS, specs: [IRIS], lockDurationMs: 1000, shutdownTimeoutMs: 5000, logger });
+  try {
+    await trainer.start();
+    await eventually(async () => !existsSync(stale), 10_000, 'the stale temp file removed');
+    // Not taken for versions without a history (which would wait for an operator's rebuild).
+    await eventually(() => store.readActive(), 20_000, 'bootstrap');
+    expect((await store.readHistory()).entries.map((e) => e.source)).toEqual(['bootstrap']);
+    expect(existsSync(live)).toBe(true);
+  } finally {
+    await trainer.close();
+    await box.cleanup();
+  }
 });
