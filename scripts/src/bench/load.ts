@@ -22,14 +22,17 @@ export interface LoadTool {
   version: string;
   /**
    * POSTs `body` to `path` for `seconds` on every connection; `headers` (such as
-   * `Authorization`) go with every request, next to `Content-Type: application/json`.
+   * `Authorization`) go with every request, next to `Content-Type: application/json`. With
+   * `pauseMs`, each connection waits that long between an answer and its next request (wrk's
+   * `delay()`; autocannon: at most 1000 / pauseMs requests a second per connection), so the
+   * load offered is about the same for any server fast enough to keep up with it.
    */
-  run(baseUrl: string, path: string, body: string, seconds: number, headers?: Readonly<Record<string, string>>): Promise<LoadResult>;
+  run(baseUrl: string, path: string, body: string, seconds: number, headers?: Readonly<Record<string, string>>, pauseMs?: number): Promise<LoadResult>;
 }
 
 // POSTs one JSON body on every request; counts non-2xx answers exactly (wrk's own counter
 // only sees status > 399) with one counter per thread, summed in done(); prints one line.
-const WRK_LUA = (path: string, body: string, headers: Readonly<Record<string, string>>) => `
+const WRK_LUA = (path: string, body: string, headers: Readonly<Record<string, string>>, pauseMs: number) => `
 wrk.method = "POST"
 wrk.path = ${luaString(path)}
 wrk.body = ${luaString(body)}
@@ -37,7 +40,7 @@ wrk.headers["Content-Type"] = "application/json"
 ${Object.entries(headers)
   .map(([name, value]) => `wrk.headers[${luaString(name)}] = ${luaString(value)}`)
   .join('\n')}
-
+${pauseMs > 0 ? `function delay() return ${Math.round(pauseMs)} end\n` : ''}
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
@@ -67,10 +70,10 @@ function wrkTool(version: string, dir: string, connections: number, threads: num
   return {
     name: 'wrk',
     version,
-    async run(baseUrl, path, body, seconds, headers = {}) {
+    async run(baseUrl, path, body, seconds, headers = {}, pauseMs = 0) {
       const script = join(dir, `wrk-${Date.now()}.lua`);
       // Mode 0600: the script may hold a bearer token (the dir is removed at the end).
-      writeFileSync(script, WRK_LUA(path, body, headers), { mode: 0o600 });
+      writeFileSync(script, WRK_LUA(path, body, headers, pauseMs), { mode: 0o600 });
       const r = await run('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', script, baseUrl], {}, (seconds + 30) * 1000);
       const line = r.stdout.split('\n').find((l) => l.startsWith('CTBENCH '));
       if (r.code !== 0 || !line) throw new Error(`wrk failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
@@ -107,7 +110,7 @@ function autocannonTool(connections: number): LoadTool {
   return {
     name: 'autocannon',
     version,
-    async run(baseUrl, path, body, seconds, headers = {}) {
+    async run(baseUrl, path, body, seconds, headers = {}, pauseMs = 0) {
       const r = await autocannon({
         url: new URL(path, baseUrl).href,
         method: 'POST',
@@ -116,6 +119,7 @@ function autocannonTool(connections: number): LoadTool {
         connections,
         duration: seconds,
         timeout: 10,
+        ...(pauseMs > 0 ? { connectionRate: Math.max(1, Math.floor(1000 / pauseMs)) } : {}),
       });
       return {
         rps: r.requests.total / r.duration,
