@@ -33,3 +33,9 @@ export function roleGrants(role: Role, permission: Permission): boolean {
 export function rolesFor(permission: Permission): Role[] {
   return ROLES.filter((r) => roleGrants(r, permission)).reverse();
 }
+
+/** The token `permission` needs, as messages and the API's documentation say it: "an admin token", "a trainer or admin token". */
+export function tokenNeeded(permission: Permission): string {
+  const roles = rolesFor(permission).join(' or ');
+  return `${/^[aeiou]/.test(roles) ? 'an' : 'a'} ${roles} token`;
+}

@@ -8,7 +8,7 @@ import IORedis from 'ioredis';
 import { execFile } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AmbiguousTokenError, bootstrapAdminTokenPath, digestsEqual, generateToken, loadTokenSecret, readOrCreateSecret, rolesFor, roleGrants, tokenDigest, TokenStore } from '../src';
+import { AmbiguousTokenError, bootstrapAdminTokenPath, digestsEqual, generateToken, loadTokenSecret, readOrCreateSecret, rolesFor, roleGrants, tokenDigest, tokenNeeded, TokenStore } from '../src';
 
 describe('TokenStore', () => {
   const prefix = uniquePrefix();
@@ -53,6 +53,9 @@ describe('roles', () => {
     expect(rolesFor('admin')).toEqual(['admin']);
     expect(rolesFor('train')).toEqual(['trainer', 'admin']);
     expect(rolesFor('predict')).toEqual(['client', 'trainer', 'admin']);
+    // As the 403's detail and the OpenAPI document say it.
+    expect(tokenNeeded('admin')).toBe('an admin token');
+    expect(tokenNeeded('train')).toBe('a trainer or admin token');
     expect(roleGrants('client', 'feedback')).toBe(true);
     expect(roleGrants('trainer', 'admin')).toBe(false);
   });

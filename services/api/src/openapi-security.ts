@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { roleSchema, rolesFor, type Permission } from '@ct/auth';
+import { roleSchema, tokenNeeded, type Permission } from '@ct/auth';
 import { z } from 'zod';
 import type { ResponseHelpers } from './openapi-registry';
 import { createTokenRequestSchema } from './routes/tokens';
@@ -98,15 +98,15 @@ export function withSecurity<T extends object>(document: T): T {
         op.security = [];
         continue;
       }
-      const roles = rolesFor(permission).join(' or ');
+      const token = tokenNeeded(permission);
       const optional = permission === 'predict' || permission === 'read';
       op.security = optional ? [{}, { bearer: [] }] : [{ bearer: [] }];
       const note =
         permission === 'predict'
-          ? `Open to anyone by default; with CT_AUTH_PREDICT=required it needs a ${roles} token.`
+          ? `Open to anyone by default; with CT_AUTH_PREDICT=required it needs ${token}.`
           : permission === 'read'
-            ? `Needs a ${roles} token, unless CT_AUTH_READ=open.`
-            : `Needs a ${roles} token.`;
+            ? `Needs ${token}, unless CT_AUTH_READ=open.`
+            : `Needs ${token}.`;
       op.description = op.description ? `${op.description}\n\n${note}` : note;
       op.responses = {
         ...op.responses,

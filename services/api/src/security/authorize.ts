@@ -1,4 +1,4 @@
-import { roleGrants, rolesFor, type Permission } from '@ct/auth';
+import { roleGrants, tokenNeeded, type Permission } from '@ct/auth';
 import { ApiError } from '../errors/api-error';
 import { unauthorized } from './authenticator';
 import type { Caller } from './caller';
@@ -18,10 +18,10 @@ export interface OpenAccess {
 export function authorize(caller: Caller, permission: Permission, model: string | undefined, open: OpenAccess): void {
   if (caller.role === null) {
     if ((permission === 'predict' && open.predict === 'open') || (permission === 'read' && open.read === 'open')) return;
-    throw unauthorized(`this needs a ${rolesFor(permission).join(' or ')} token (Authorization: Bearer <token>)`);
+    throw unauthorized(`this needs ${tokenNeeded(permission)} (Authorization: Bearer <token>)`);
   }
   if (!roleGrants(caller.role, permission)) {
-    throw new ApiError('forbidden', `token ${caller.name} (${caller.role}) may not do this: it needs a ${rolesFor(permission).join(' or ')} token`);
+    throw new ApiError('forbidden', `token ${caller.name} (${caller.role}) may not do this: it needs ${tokenNeeded(permission)}`);
   }
   if (model !== undefined && caller.models !== null && !caller.models.includes(model)) {
     throw new ApiError('forbidden', `token ${caller.name} is limited to ${caller.models.join(', ')}`);
