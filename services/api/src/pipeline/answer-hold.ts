@@ -11,10 +11,10 @@ export const DEFAULT_MAX_HOLD_MS = 1;
  * Why: answering each request before reading the next interleaves a read, a prediction and a
  * `writev` per request, and each `writev` pays the kernel's send path and, on loopback or to a
  * local proxy, the receiver's TCP work and wake-up while the peer sleeps between answers.
- * Written in a burst, those costs are paid once per burst. Measured on the predict lane
- * (docs/benchmarks.md, two cores, 64 connections): 46 µs to 28 µs of event-loop time per
- * request, 21,000 to 33,000 requests/s, p50 3.1 to 1.7 ms; one connection at a time and a
- * paced load answered as fast as before.
+ * Written in a burst, those costs are paid once per burst. Measured on the predict lane in an
+ * A/B on two cores with 64 connections (README, Benchmarks): 46 µs to 28 µs of event-loop time
+ * per request, 21,000 to 33,000 requests/s, p50 3.1 to 1.7 ms; one connection at a time was
+ * answered as fast as before.
  *
  * The cost is that an answer waits for the requests served after it in the same turn, so the
  * wait is bounded: once the oldest held answer has waited `maxHoldMs`, the next `add` writes
