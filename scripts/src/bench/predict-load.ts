@@ -281,6 +281,9 @@ function costLines(rows: LoadRow[]): string[] {
   return lines;
 }
 
+/** Our p99 over the floor's in one pair. */
+const p99Ratio = (p: TargetPair): number => p.ours.p99Ms / p.floor.p99Ms;
+
 /** The median of `xs` (the mean of the middle two for an even count). */
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -290,14 +293,14 @@ function median(xs: readonly number[]): number {
 
 /** Each pair's throughput and p99 against the floor, and their medians. */
 function pairLine(pairs: readonly TargetPair[]): string {
-  const each = pairs.map((p, i) => `pair ${i + 1}: ${fmt(p.ours.rps)} / ${fmt(p.floor.rps)} req/s = ${fmtPct(p.ours.rps / p.floor.rps)}, p99 ${fmt(p.ours.p99Ms, 2)} / ${fmt(p.floor.p99Ms, 2)} ms = ${fmtRatio(p.ours.p99Ms / p.floor.p99Ms)}`);
-  return `the row with auth and the floor, measured ${pairs.length} times in alternation (the checks take the medians): ${each.join('; ')}; medians ${fmtPct(median(pairs.map((p) => p.ours.rps / p.floor.rps)))} and ${fmtRatio(median(pairs.map((p) => p.ours.p99Ms / p.floor.p99Ms)))}`;
+  const each = pairs.map((p, i) => `pair ${i + 1}: ${fmt(p.ours.rps)} / ${fmt(p.floor.rps)} req/s = ${fmtPct(p.ours.rps / p.floor.rps)}, p99 ${fmt(p.ours.p99Ms, 2)} / ${fmt(p.floor.p99Ms, 2)} ms = ${fmtRatio(p99Ratio(p))}`);
+  return `the row with auth and the floor, measured ${pairs.length} times in alternation (the checks take the medians): ${each.join('; ')}; medians ${fmtPct(median(pairs.map((p) => p.ours.rps / p.floor.rps)))} and ${fmtRatio(median(pairs.map(p99Ratio)))}`;
 }
 
 /** The pairs at equal load: what each server was offered and served, and the tails. */
 function equalLoadLine(e: NonNullable<PredictSection['equalLoad']>): string {
-  const each = e.pairs.map((p, i) => `pair ${i + 1}: ${fmt(p.ours.rps)} / ${fmt(p.floor.rps)} req/s served, p50 ${fmt(p.ours.p50Ms, 2)} / ${fmt(p.floor.p50Ms, 2)} ms, p99 ${fmt(p.ours.p99Ms, 2)} / ${fmt(p.floor.p99Ms, 2)} ms = ${fmtRatio(p.ours.p99Ms / p.floor.p99Ms)}`);
-  return `At equal load (each of the ${CONNECTIONS} connections pausing ${e.pauseMs} ms between an answer and its next request, about ${fmtPct(EQUAL_LOAD_SHARE, 0)} of the row's median throughput), the row with auth and the floor in alternation: ${each.join('; ')}; median p99 ratio ${fmtRatio(median(e.pairs.map((p) => p.ours.p99Ms / p.floor.p99Ms)))}`;
+  const each = e.pairs.map((p, i) => `pair ${i + 1}: ${fmt(p.ours.rps)} / ${fmt(p.floor.rps)} req/s served, p50 ${fmt(p.ours.p50Ms, 2)} / ${fmt(p.floor.p50Ms, 2)} ms, p99 ${fmt(p.ours.p99Ms, 2)} / ${fmt(p.floor.p99Ms, 2)} ms = ${fmtRatio(p99Ratio(p))}`);
+  return `At equal load (each of the ${CONNECTIONS} connections pausing ${e.pauseMs} ms between an answer and its next request, about ${fmtPct(EQUAL_LOAD_SHARE, 0)} of the row's median throughput), the row with auth and the floor in alternation: ${each.join('; ')}; median p99 ratio ${fmtRatio(median(e.pairs.map(p99Ratio)))}`;
 }
 
 function predictChecks(rows: LoadRow[], pairs: readonly TargetPair[], equalLoad?: PredictSection['equalLoad']): TargetCheck[] {
@@ -330,25 +333,24 @@ function predictChecks(rows: LoadRow[], pairs: readonly TargetPair[], equalLoad?
     });
   }
   if (n > 0 && ours && floorResult) {
-    const tail = (p: TargetPair) => p.ours.p99Ms / p.floor.p99Ms;
     const mid = (p: TargetPair) => p.ours.p50Ms / p.floor.p50Ms;
-    const ratio = median(pairs.map(tail));
+    const ratio = median(pairs.map(p99Ratio));
     const first = pairs[0] as TargetPair;
     checks.push({
       section,
       target: `p99 ${who} within ${P99_FLOOR_RATIO_TARGET}x of the floor's at full load (each at its own maximum throughput)`,
-      measured: `${of}${fmtRatio(ratio)}${list(tail, fmtRatio)}; p50 ${fmtRatio(median(pairs.map(mid)))}; first pair ${fmt(first.ours.p99Ms, 2)} / ${fmt(first.floor.p99Ms, 2)} ms`,
+      measured: `${of}${fmtRatio(ratio)}${list(p99Ratio, fmtRatio)}; p50 ${fmtRatio(median(pairs.map(mid)))}; first pair ${fmt(first.ours.p99Ms, 2)} / ${fmt(first.floor.p99Ms, 2)} ms`,
       met: ratio <= P99_FLOOR_RATIO_TARGET,
     });
   }
   if (equalLoad) {
-    const tail = (p: TargetPair) => p.ours.p99Ms / p.floor.p99Ms;
-    const ratio = median(equalLoad.pairs.map(tail));
+    const ratio = median(equalLoad.pairs.map(p99Ratio));
     const many = equalLoad.pairs.length > 1;
+    const first = equalLoad.pairs[0] as TargetPair;
     checks.push({
       section,
       target: `p99 ${who} within ${P99_FLOOR_RATIO_TARGET}x of the floor's at equal load (${CONNECTIONS} connections, each pausing ${equalLoad.pauseMs} ms: about ${fmtPct(EQUAL_LOAD_SHARE, 0)} of the row's throughput)`,
-      measured: `${many ? `median of ${equalLoad.pairs.length} alternated pairs: ` : ''}${fmtRatio(ratio)}${many ? ` (pairs: ${equalLoad.pairs.map((p) => fmtRatio(tail(p))).join(', ')})` : ''}; first pair ${fmt((equalLoad.pairs[0] as TargetPair).ours.p99Ms, 2)} / ${fmt((equalLoad.pairs[0] as TargetPair).floor.p99Ms, 2)} ms at ${fmt((equalLoad.pairs[0] as TargetPair).ours.rps)} / ${fmt((equalLoad.pairs[0] as TargetPair).floor.rps)} req/s`,
+      measured: `${many ? `median of ${equalLoad.pairs.length} alternated pairs: ` : ''}${fmtRatio(ratio)}${many ? ` (pairs: ${equalLoad.pairs.map((p) => fmtRatio(p99Ratio(p))).join(', ')})` : ''}; first pair ${fmt(first.ours.p99Ms, 2)} / ${fmt(first.floor.p99Ms, 2)} ms at ${fmt(first.ours.rps)} / ${fmt(first.floor.rps)} req/s`,
       met: ratio <= P99_FLOOR_RATIO_TARGET,
     });
   }

@@ -6,7 +6,7 @@ import { renderProblem, toApiError } from './errors/problem';
 import { AnswerHold } from './pipeline/answer-hold';
 import type { RequestState } from './pipeline/request-pipeline';
 import type { RateHeaders } from './security/rate-limits';
-import { predict } from './routes/predict';
+import { isBatchBody, predict } from './routes/predict';
 import { requireJson } from './validate';
 
 const PREDICT_PATH = /^\/(?:models\/([^/?]+)\/)?predict(?:\?(.*))?$/;
@@ -80,7 +80,7 @@ async function serve(x: Exchange, defaultModel: string, modelInPath: string | un
   }
   const body = await pipeline.readBody(req, x.res);
   // A batch of rows may take long: the answers held so far go out before it, not after.
-  if (typeof body.value === 'object' && body.value !== null && 'records' in body.value) x.hold.flush();
+  if (isBatchBody(body.value)) x.hold.flush();
   const loaded = version === null ? undefined : await deps.cache.loadVersion(model, version);
   send(x, 200, JSON_TYPE, undefined, predict(deps, ctx, body.value, body.text, loaded));
 }

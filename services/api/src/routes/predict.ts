@@ -39,8 +39,13 @@ function cellsOf(spec: ModelSpec, row: RequestRow): RawValue[] {
  * Validates a parsed `/predict` body (one row, or `{ records: [...] }`): the fast reader
  * first, zod for anything it does not accept (zod's 422 names what is wrong).
  */
+/** Whether a parsed `/predict` body asks for a batch (`{ records: [...] }`) rather than one row. */
+export function isBatchBody(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'records' in body;
+}
+
 function readRows({ spec, schemas, readRow }: ModelContext, body: unknown): ReadRows {
-  const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'records' in body;
+  const isBatch = isBatchBody(body);
   let raw: RawValue[][] | undefined;
   if (!isBatch) {
     const cells = readRow(body);
